@@ -1,0 +1,176 @@
+// Package config loads Tollgate's single YAML configuration file. It reports
+// every problem at once, each with file, line and a fix, and rejects unknown
+// keys: a typo in a security configuration must never be silently ignored.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/tenancy"
+)
+
+// File is the whole configuration file.
+type File struct {
+	Listen    string          `yaml:"listen"`
+	Upstreams Upstreams       `yaml:"upstreams"`
+	Tenancy   tenancy.Config  `yaml:"tenancy"`
+	Auth      identity.Config `yaml:"auth"`
+	Proxy     Proxy           `yaml:"proxy"`
+}
+
+// Upstreams are the backends Tollgate sits in front of.
+type Upstreams struct {
+	// Prometheus is the base URL of a Prometheus-compatible query API
+	// (Prometheus, Thanos Query, Mimir/Cortex query frontend). A path prefix
+	// such as http://mimir/prometheus is kept.
+	Prometheus string `yaml:"prometheus"`
+}
+
+// Proxy tunes the query proxy. Every key is optional.
+type Proxy struct {
+	// MaxBodyBytes caps form-encoded request bodies (default 4 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// UpstreamTimeout bounds a whole upstream request (default 5m).
+	UpstreamTimeout Duration `yaml:"upstream_timeout"`
+	// ExtraParams are additional query parameters forwarded to the upstream
+	// on the query and metadata endpoints. Unknown parameters are refused by
+	// default so that no backend-specific option can widen a query.
+	ExtraParams []string `yaml:"extra_params"`
+}
+
+// Defaults applied by Load.
+const (
+	DefaultListen       = "127.0.0.1:9091"
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultTimeout      = 5 * time.Minute
+)
+
+// Duration is a time.Duration written as "30s", "5m" or "1h30m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration; write it like 30s, 5m or 1h30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+var paramNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+(\[\])?$`)
+
+// Load reads, decodes and validates a configuration file.
+func Load(path string) (*File, problem.List, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates configuration bytes; name is used in messages.
+// It returns the decoded file with defaults applied, every problem found
+// (warnings included), and a non-nil error when there is at least one error.
+func Parse(name string, data []byte) (*File, problem.List, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+	}
+	var ps problem.List
+	checkKeys(&root, reflect.TypeFor[File](), "", &ps)
+	var f File
+	if err := root.Decode(&f); err != nil {
+		return nil, nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+	}
+	f.applyDefaults()
+	ps = append(ps, f.validate()...)
+	for i := range ps {
+		line, col := position(&root, ps[i].Path)
+		ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, line, col)
+	}
+	if err := ps.Err(); err != nil {
+		return nil, ps, err
+	}
+	return &f, ps, nil
+}
+
+// yamlMessage strips the library's "yaml: " prefix and Go type names, which
+// mean nothing to the people writing the file.
+func yamlMessage(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "the file is empty"
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	return msg
+}
+
+func (f *File) applyDefaults() {
+	if f.Listen == "" {
+		f.Listen = DefaultListen
+	}
+	if f.Proxy.MaxBodyBytes == 0 {
+		f.Proxy.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if f.Proxy.UpstreamTimeout == 0 {
+		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
+	}
+}
+
+func (f *File) validate() problem.List {
+	var ps problem.List
+	if _, port, err := net.SplitHostPort(f.Listen); err != nil {
+		ps.Add("listen", fmt.Sprintf("%q is not a host:port address", f.Listen), "write it like 127.0.0.1:9091 or :9091")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		ps.Add("listen", fmt.Sprintf("port %q is not a number between 0 and 65535", port), "write it like 127.0.0.1:9091")
+	}
+	if f.Upstreams.Prometheus == "" {
+		ps.Add("upstreams.prometheus", "is missing", "set it to the base URL of Prometheus, Thanos Query or the Mimir query frontend, e.g. http://prometheus:9090")
+	} else {
+		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
+	}
+	ps = append(ps, f.Tenancy.Validate()...)
+	ps = append(ps, f.Auth.Validate("auth")...)
+	if f.Proxy.MaxBodyBytes < 0 {
+		ps.Add("proxy.max_body_bytes", "is negative", "leave it out for the default of 4 MiB, or give a size in bytes")
+	}
+	for i, p := range f.Proxy.ExtraParams {
+		if !paramNameRE.MatchString(p) {
+			ps.Add(fmt.Sprintf("proxy.extra_params[%d]", i), fmt.Sprintf("%q is not a query parameter name", p), "use letters, digits, '_', '-', '.', optionally ending in [] for repeated parameters")
+		}
+	}
+	return ps
+}
+
+func checkURL(ps *problem.List, path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		ps.Add(path, fmt.Sprintf("%q is not a URL: %v", raw, err), "write it like http://prometheus:9090")
+	case u.Scheme != "http" && u.Scheme != "https":
+		ps.Add(path, fmt.Sprintf("%q has scheme %q", raw, u.Scheme), "use http:// or https://")
+	case u.Host == "":
+		ps.Add(path, fmt.Sprintf("%q has no host", raw), "write it like http://prometheus:9090")
+	case u.RawQuery != "" || u.Fragment != "":
+		ps.Add(path, fmt.Sprintf("%q has a query string or fragment", raw), "give only scheme, host, port and an optional path prefix")
+	case u.User != nil:
+		ps.Add(path, "credentials in the URL would be logged", "remove user:password from the URL")
+	}
+}

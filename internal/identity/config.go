@@ -1,0 +1,117 @@
+package identity
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/tollgate-dev/tollgate/internal/problem"
+)
+
+// Config is the `auth:` section of the configuration file.
+type Config struct {
+	TrustedHeaders *TrustedHeadersConfig `yaml:"trusted_headers"`
+	Tokens         []TokenConfig         `yaml:"tokens"`
+}
+
+// TrustedHeadersConfig describes identity headers set by an authenticating
+// reverse proxy (oauth2-proxy, an ingress with auth_request) or by Grafana.
+type TrustedHeadersConfig struct {
+	User   string `yaml:"user"`
+	Groups string `yaml:"groups"`
+	// TrustedCIDRs are the only client addresses whose identity headers are
+	// believed. From anywhere else the headers are ignored.
+	TrustedCIDRs []string `yaml:"trusted_cidrs"`
+}
+
+// TokenConfig is a static bearer token for CI jobs and service accounts. Only
+// the SHA-256 of the token is stored; `tollgate token new` makes a pair.
+type TokenConfig struct {
+	Name   string   `yaml:"name"`
+	SHA256 string   `yaml:"sha256"`
+	Groups []string `yaml:"groups"`
+}
+
+// Validate checks the section; prefix is its key path ("auth").
+func (c Config) Validate(prefix string) problem.List {
+	var ps problem.List
+	if c.TrustedHeaders == nil && len(c.Tokens) == 0 {
+		ps.Add(prefix, "no authentication is configured", "configure auth.trusted_headers (behind oauth2-proxy or Grafana) and/or auth.tokens; without either, every request is refused")
+	}
+	if th := c.TrustedHeaders; th != nil {
+		p := prefix + ".trusted_headers"
+		checkHeader(&ps, p+".user", th.User, "X-Forwarded-User")
+		checkHeader(&ps, p+".groups", th.Groups, "X-Forwarded-Groups")
+		if len(th.TrustedCIDRs) == 0 {
+			ps.Add(p+".trusted_cidrs", "is missing", "list the addresses of the proxy that sets the headers, e.g. [127.0.0.0/8] for a sidecar; headers from other addresses are ignored")
+		}
+		for i, cidr := range th.TrustedCIDRs {
+			cp := fmt.Sprintf("%s.trusted_cidrs[%d]", p, i)
+			pfx, err := netip.ParsePrefix(cidr)
+			if err != nil {
+				ps.Add(cp, fmt.Sprintf("%q is not a CIDR", cidr), "write it like 10.0.0.0/8 or 127.0.0.1/32")
+				continue
+			}
+			if pfx.Bits() == 0 {
+				ps.Add(cp, fmt.Sprintf("%q trusts every address", cidr), "anyone could then claim any user and group; list only the addresses of your auth proxy")
+			}
+		}
+	}
+	names := map[string]int{}
+	hashes := map[string]int{}
+	for i, t := range c.Tokens {
+		p := fmt.Sprintf("%s.tokens[%d]", prefix, i)
+		if t.Name == "" {
+			ps.Add(p+".name", "is missing", "name the token after its user, e.g. \"ci\"; the name appears in logs")
+		} else if j, dup := names[t.Name]; dup {
+			ps.Add(p+".name", fmt.Sprintf("token name %q is already used by %s.tokens[%d]", t.Name, prefix, j), "give every token its own name")
+		} else {
+			names[t.Name] = i
+		}
+		h := strings.ToLower(t.SHA256)
+		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
+			ps.Add(p+".sha256", "is not 64 hexadecimal characters", "store the SHA-256 of the token, not the token: `printf %s \"$TOKEN\" | sha256sum`, or run `tollgate token new`")
+		} else if j, dup := hashes[h]; dup {
+			ps.Add(p+".sha256", fmt.Sprintf("is the same token as %s.tokens[%d]", prefix, j), "give every user its own token")
+		} else {
+			hashes[h] = i
+		}
+		if len(t.Groups) == 0 {
+			ps.Add(p+".groups", "is missing", "list the groups the token acts as, e.g. [platform-sre]")
+		}
+	}
+	return ps
+}
+
+func checkHeader(ps *problem.List, path, name, example string) {
+	if name == "" {
+		ps.Add(path, "is missing", "name the header, e.g. "+example)
+		return
+	}
+	if http.CanonicalHeaderKey(name) == "" || strings.ContainsAny(name, " :\t\r\n") {
+		ps.Add(path, fmt.Sprintf("%q is not a header name", name), "name the header, e.g. "+example)
+	}
+}
+
+// New builds the authenticator for a validated configuration. Tokens are
+// tried before trusted headers: an explicit credential always decides.
+func New(c Config) (Authenticator, error) {
+	var chain Chain
+	if len(c.Tokens) > 0 {
+		ta, err := NewTokens(c.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, ta)
+	}
+	if c.TrustedHeaders != nil {
+		ha, err := NewTrustedHeaders(*c.TrustedHeaders)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, ha)
+	}
+	return chain, nil
+}

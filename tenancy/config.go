@@ -1,0 +1,115 @@
+package tenancy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tollgate-dev/tollgate/internal/problem"
+)
+
+// Config is the `tenancy:` section of the Tollgate configuration file.
+type Config struct {
+	// Label is the label enforced on every selector, usually "namespace".
+	Label string `yaml:"label"`
+	// AdminGroups are SSO groups with unrestricted, unrewritten access.
+	AdminGroups []string `yaml:"admin_groups"`
+	// Tenants maps SSO groups to the namespaces they may read.
+	Tenants []TenantConfig `yaml:"tenants"`
+}
+
+// TenantConfig is one entry of `tenancy.tenants`.
+type TenantConfig struct {
+	Name   string   `yaml:"name"`
+	Groups []string `yaml:"groups"`
+	// Namespaces are exact namespace names or globs such as "team-payments-*".
+	Namespaces []string `yaml:"namespaces"`
+	CostCenter string   `yaml:"cost_center"`
+	Team       string   `yaml:"team"`
+}
+
+var (
+	// Tenant names end up in metric labels, folder UIDs and URLs, so they are
+	// restricted to the same alphabet as Kubernetes names.
+	tenantNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	// A namespace is a DNS-1123 label; a glob may add '*' anywhere.
+	namespaceGlobRE = regexp.MustCompile(`^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$`)
+	// Label names are restricted to the legacy Prometheus charset so that the
+	// same label can be enforced in PromQL and LogQL (Loki has no UTF-8 names).
+	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// Validate checks the section and returns every problem found, each with the
+// path of the offending key so that the loader can point at its line.
+func (c Config) Validate() problem.List {
+	var ps problem.List
+	switch {
+	case c.Label == "":
+		ps.Add("tenancy.label", "is missing", `set it to the label that carries the namespace on every series, usually "namespace"`)
+	case !labelNameRE.MatchString(c.Label):
+		ps.Add("tenancy.label", fmt.Sprintf("%q is not a valid label name", c.Label), "use letters, digits and underscores, not starting with a digit")
+	case strings.HasPrefix(c.Label, "__"):
+		ps.Add("tenancy.label", fmt.Sprintf("%q is a reserved label name", c.Label), "labels starting with __ are internal to Prometheus; use the namespace label")
+	}
+	for i, g := range c.AdminGroups {
+		if strings.TrimSpace(g) == "" {
+			ps.Add(fmt.Sprintf("tenancy.admin_groups[%d]", i), "is empty", "remove the entry or name an SSO group")
+		}
+	}
+	if len(c.Tenants) == 0 {
+		ps.Add("tenancy.tenants", "no tenants are configured", "add at least one tenant with name, groups and namespaces; until then only admins can use Tollgate")
+	}
+	names := map[string]int{}
+	owners := map[string]string{}
+	for i, t := range c.Tenants {
+		path := fmt.Sprintf("tenancy.tenants[%d]", i)
+		switch {
+		case t.Name == "":
+			ps.Add(path+".name", "is missing", "give the tenant a short lowercase name such as \"payments\"")
+		case !tenantNameRE.MatchString(t.Name) || len(t.Name) > 63:
+			ps.Add(path+".name", fmt.Sprintf("%q is not a valid tenant name", t.Name), "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+		default:
+			if j, dup := names[t.Name]; dup {
+				ps.Add(path+".name", fmt.Sprintf("tenant %q is already defined at tenancy.tenants[%d]", t.Name, j), "merge the two entries or rename one")
+			}
+			names[t.Name] = i
+		}
+		if len(t.Groups) == 0 {
+			ps.Add(path+".groups", "no groups are configured", "list the SSO groups whose members belong to this tenant; without any, nobody can reach it")
+		}
+		for j, g := range t.Groups {
+			if strings.TrimSpace(g) == "" || g != strings.TrimSpace(g) {
+				ps.Add(fmt.Sprintf("%s.groups[%d]", path, j), fmt.Sprintf("group %q is empty or has surrounding spaces", g), "group names are compared exactly; write the name as your identity provider sends it")
+			}
+		}
+		if len(t.Namespaces) == 0 {
+			ps.Add(path+".namespaces", "no namespaces are configured", "list the namespaces this tenant may read, e.g. [team-payments-prod] or [\"team-payments-*\"]")
+		}
+		for j, ns := range t.Namespaces {
+			nsPath := fmt.Sprintf("%s.namespaces[%d]", path, j)
+			if msg, fix := checkNamespace(ns); msg != "" {
+				ps.Add(nsPath, msg, fix)
+				continue
+			}
+			if prev, ok := owners[ns]; ok && prev != t.Name {
+				ps.Warn(nsPath, fmt.Sprintf("namespace %q is also granted to tenant %q", ns, prev), "this is allowed, but both tenants will read it; remove one entry if that is not intended")
+			}
+			owners[ns] = t.Name
+		}
+	}
+	return ps
+}
+
+func checkNamespace(ns string) (msg, fix string) {
+	switch {
+	case ns == "":
+		return "is empty", "remove the entry or name a namespace"
+	case len(ns) > 63:
+		return fmt.Sprintf("%q is longer than 63 characters", ns), "Kubernetes namespace names are at most 63 characters"
+	case !namespaceGlobRE.MatchString(ns):
+		return fmt.Sprintf("%q is not a namespace name or glob", ns), "use lowercase letters, digits and '-', and '*' as a wildcard (\"team-payments-*\"); regular expressions are not accepted"
+	case strings.Trim(ns, "*") == "":
+		return fmt.Sprintf("%q matches every namespace", ns), "a tenant that may read everything is an admin: add its group to tenancy.admin_groups instead"
+	}
+	return "", ""
+}

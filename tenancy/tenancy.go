@@ -1,0 +1,217 @@
+// Package tenancy maps SSO groups to tenants and tenants to the namespaces
+// they may read. It is the single source of truth for "who sees what": the
+// query proxy, the cost API and the generators all ask it.
+package tenancy
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// Tenancy is the compiled `tenancy:` section. It is immutable and safe for
+// concurrent use.
+type Tenancy struct {
+	label   string
+	admins  map[string]bool
+	tenants []*Tenant
+	byGroup map[string][]*Tenant
+	byName  map[string]*Tenant
+}
+
+// Tenant is one team: a name, the groups that belong to it and its namespaces.
+type Tenant struct {
+	Name       string
+	Groups     []string
+	Namespaces []string // as configured: exact names and globs
+	CostCenter string
+	Team       string
+}
+
+// New compiles a validated configuration. It returns the validation problems
+// as an error when there are any errors among them.
+func New(cfg Config) (*Tenancy, error) {
+	if err := cfg.Validate().Err(); err != nil {
+		return nil, err
+	}
+	t := &Tenancy{
+		label:   cfg.Label,
+		admins:  map[string]bool{},
+		byGroup: map[string][]*Tenant{},
+		byName:  map[string]*Tenant{},
+	}
+	for _, g := range cfg.AdminGroups {
+		t.admins[g] = true
+	}
+	for _, tc := range cfg.Tenants {
+		tn := &Tenant{
+			Name:       tc.Name,
+			Groups:     slices.Clone(tc.Groups),
+			Namespaces: slices.Clone(tc.Namespaces),
+			CostCenter: tc.CostCenter,
+			Team:       tc.Team,
+		}
+		if tn.Team == "" {
+			tn.Team = tn.Name
+		}
+		t.tenants = append(t.tenants, tn)
+		t.byName[tn.Name] = tn
+		for _, g := range tc.Groups {
+			t.byGroup[g] = append(t.byGroup[g], tn)
+		}
+	}
+	return t, nil
+}
+
+// Label is the enforced label name.
+func (t *Tenancy) Label() string { return t.label }
+
+// Tenants returns every configured tenant in configuration order.
+func (t *Tenancy) Tenants() []*Tenant { return slices.Clone(t.tenants) }
+
+// Tenant returns the tenant with the given name.
+func (t *Tenancy) Tenant(name string) (*Tenant, bool) {
+	tn, ok := t.byName[name]
+	return tn, ok
+}
+
+// Access is what an identity may read, resolved from its groups.
+type Access struct {
+	// Admin means unrestricted access: queries pass unrewritten.
+	Admin bool
+	// Tenants the identity belongs to, sorted by name.
+	Tenants []*Tenant
+	// Scope is the union of the tenants' namespaces. It is empty for admins
+	// and for identities without any tenant.
+	Scope Scope
+}
+
+// Allowed reports whether the identity may read anything at all.
+func (a Access) Allowed() bool { return a.Admin || !a.Scope.Empty() }
+
+// TenantNames returns the sorted names of the identity's tenants.
+func (a Access) TenantNames() []string {
+	names := make([]string, len(a.Tenants))
+	for i, tn := range a.Tenants {
+		names[i] = tn.Name
+	}
+	return names
+}
+
+// Resolve maps an identity's groups to its access. Group names are compared
+// exactly: case-insensitive matching of principals has caused privilege
+// escalation in other label proxies.
+func (t *Tenancy) Resolve(groups []string) Access {
+	var a Access
+	seen := map[string]bool{}
+	var patterns []string
+	for _, g := range groups {
+		if t.admins[g] {
+			a.Admin = true
+		}
+		for _, tn := range t.byGroup[g] {
+			if seen[tn.Name] {
+				continue
+			}
+			seen[tn.Name] = true
+			a.Tenants = append(a.Tenants, tn)
+			patterns = append(patterns, tn.Namespaces...)
+		}
+	}
+	sort.Slice(a.Tenants, func(i, j int) bool { return a.Tenants[i].Name < a.Tenants[j].Name })
+	if !a.Admin {
+		a.Scope = NewScope(t.label, patterns)
+	}
+	return a
+}
+
+// Scope is a set of namespaces, given as exact names and globs, on one label.
+// The zero Scope is empty and matches nothing.
+type Scope struct {
+	label   string
+	exact   []string // sorted, deduplicated
+	globs   []string // sorted, deduplicated
+	matcher *labels.Matcher
+	re      *regexp.Regexp
+}
+
+// NewScope builds a scope over label from namespace names and globs. Entries
+// must already be validated (see Config.Validate).
+func NewScope(label string, patterns []string) Scope {
+	s := Scope{label: label}
+	for _, p := range patterns {
+		if strings.Contains(p, "*") {
+			s.globs = append(s.globs, p)
+		} else {
+			s.exact = append(s.exact, p)
+		}
+	}
+	slices.Sort(s.exact)
+	s.exact = slices.Compact(s.exact)
+	slices.Sort(s.globs)
+	s.globs = slices.Compact(s.globs)
+	if s.Empty() {
+		return s
+	}
+	var m *labels.Matcher
+	var err error
+	if len(s.exact) == 1 && len(s.globs) == 0 {
+		m, err = labels.NewMatcher(labels.MatchEqual, label, s.exact[0])
+	} else {
+		m, err = labels.NewMatcher(labels.MatchRegexp, label, s.regexp())
+	}
+	if err != nil {
+		// The alternation is built from escaped literals and ".*", so it
+		// always compiles; reaching this is a programming error.
+		panic(fmt.Sprintf("tenancy: building matcher for %v: %v", patterns, err))
+	}
+	s.matcher = m
+	s.re = regexp.MustCompile("^(?:" + s.regexp() + ")$")
+	return s
+}
+
+// regexp returns the unanchored alternation of the scope's namespaces.
+// Literal parts are escaped, so a namespace can never widen the match.
+func (s Scope) regexp() string {
+	alts := make([]string, 0, len(s.exact)+len(s.globs))
+	for _, e := range s.exact {
+		alts = append(alts, regexp.QuoteMeta(e))
+	}
+	for _, g := range s.globs {
+		parts := strings.Split(g, "*")
+		for i, p := range parts {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+		alts = append(alts, strings.Join(parts, ".*"))
+	}
+	return strings.Join(alts, "|")
+}
+
+// Empty reports whether the scope selects no namespace at all.
+func (s Scope) Empty() bool { return len(s.exact) == 0 && len(s.globs) == 0 }
+
+// Label returns the enforced label name.
+func (s Scope) Label() string { return s.label }
+
+// Matcher returns the matcher to AND into every selector: an equality
+// matcher for a single namespace, an anchored alternation otherwise.
+// It returns nil for an empty scope.
+func (s Scope) Matcher() *labels.Matcher { return s.matcher }
+
+// Matches reports whether a namespace belongs to the scope. The empty string
+// never matches: a series without the label belongs to nobody.
+func (s Scope) Matches(namespace string) bool {
+	if s.re == nil || namespace == "" {
+		return false
+	}
+	return s.re.MatchString(namespace)
+}
+
+// Namespaces returns the exact names and globs of the scope, sorted.
+func (s Scope) Namespaces() []string {
+	return append(slices.Clone(s.exact), s.globs...)
+}
