@@ -13,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -102,9 +103,15 @@ func Parse(name string, data []byte) (*File, problem.List, error) {
 	f.applyDefaults()
 	ps = append(ps, f.validate()...)
 	for i := range ps {
-		line, col := position(&root, ps[i].Path)
-		ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, line, col)
+		ps[i].Line, ps[i].Col = position(&root, ps[i].Path)
+		ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, ps[i].Line, ps[i].Col)
 	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Line != ps[j].Line {
+			return ps[i].Line < ps[j].Line
+		}
+		return ps[i].Col < ps[j].Col
+	})
 	if err := ps.Err(); err != nil {
 		return nil, ps, err
 	}

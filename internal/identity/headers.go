@@ -40,6 +40,9 @@ func (th *TrustedHeaders) Authenticate(_ context.Context, r *http.Request) (Iden
 	if !th.fromTrusted(r.RemoteAddr) {
 		// Headers from elsewhere are not an identity at all: whoever sent
 		// them could have typed any user and group.
+		if r.Header.Get(th.user) != "" || r.Header.Get(th.groups) != "" {
+			return Identity{}, fmt.Errorf("%w: identity headers are ignored from %s, which is not in auth.trusted_headers.trusted_cidrs", ErrNoCredentials, r.RemoteAddr)
+		}
 		return Identity{}, ErrNoCredentials
 	}
 	users := r.Header.Values(th.user)

@@ -43,12 +43,16 @@ type Chain []Authenticator
 
 // Authenticate implements Authenticator.
 func (c Chain) Authenticate(ctx context.Context, r *http.Request) (Identity, error) {
+	last := ErrNoCredentials
 	for _, a := range c {
 		id, err := a.Authenticate(ctx, r)
 		if errors.Is(err, ErrNoCredentials) {
+			if err != ErrNoCredentials {
+				last = err // more specific: keep it for the answer
+			}
 			continue
 		}
 		return id, err
 	}
-	return Identity{}, ErrNoCredentials
+	return Identity{}, last
 }

@@ -24,6 +24,8 @@ type Problem struct {
 	Severity Severity
 	// Pos is filled in by the loader: "tollgate.yaml:12:7".
 	Pos string
+	// Line and Col are the numeric position, for sorting.
+	Line, Col int
 }
 
 func (p Problem) String() string {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/tenancy"
+)
+
+func newConfigCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Work with the configuration file",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a configuration file without serving",
+		Long: `Validate a configuration file and print every problem at once, each with
+file, line and column, what is wrong and how to fix it. Unknown keys are
+errors. Warnings (such as a namespace granted to two tenants) are printed but
+do not fail the check.
+
+Exit status: 0 when the file is valid, 1 when it has errors.`,
+		Example: `  tollgate config check tollgate.yaml
+  tollgate config check deploy/tollgate.example.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			cfg, problems, err := config.Load(args[0])
+			for _, p := range problems {
+				fmt.Fprintln(out, p.String())
+			}
+			if err != nil {
+				if len(problems) == 0 {
+					fmt.Fprintln(out, err)
+				}
+				return &exitError{code: 1, err: fmt.Errorf("%s is not valid", args[0])}
+			}
+			tn, err := tenancy.New(cfg.Tenancy)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s is valid: listen %s, upstream %s\n", args[0], cfg.Listen, cfg.Upstreams.Prometheus)
+			fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
+			for _, t := range tn.Tenants() {
+				fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","))
+			}
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,236 @@
+package promproxy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/tollgate-dev/tollgate/tenancy"
+)
+
+// maxFilteredBody bounds the rules and alerts responses Tollgate decodes.
+const maxFilteredBody = 256 << 20
+
+// serveFiltered forwards a rules or alerts request and returns only what
+// belongs to the scope. These are the only responses Tollgate re-serialises;
+// every other one streams through untouched.
+func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, params url.Values, scope tenancy.Scope) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	out, err := h.upstreamRequest(ctx, r, upstreamPath, params)
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
+		return
+	}
+	// Without our own Accept-Encoding the transport negotiates gzip and
+	// decompresses transparently.
+	out.Header.Del("Accept-Encoding")
+	resp, err := h.client.Do(out)
+	if err != nil {
+		h.upstreamError(w, r, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+	if err != nil {
+		h.upstreamError(w, r, err)
+		return
+	}
+	if len(body) > maxFilteredBody {
+		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("upstream %s response is larger than %d bytes", rt.name, maxFilteredBody))
+		return
+	}
+	if resp.StatusCode != http.StatusOK {
+		// Errors carry no rules or alerts; pass them on as they are.
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(body)
+		return
+	}
+	label := scope.Label()
+	var filtered []byte
+	switch rt.kind {
+	case kindFilterRules:
+		filtered, err = filterResponse(body, "groups", func(raw json.RawMessage) (json.RawMessage, error) {
+			return filterGroups(raw, label, scope)
+		})
+	case kindFilterAlerts:
+		filtered, err = filterResponse(body, "alerts", func(raw json.RawMessage) (json.RawMessage, error) {
+			alerts, _, err := filterAlerts(raw, label, scope)
+			return alerts, err
+		})
+	}
+	if err != nil {
+		// Fail closed: a response we cannot read is not passed on.
+		h.opts.Logger.ErrorContext(r.Context(), "cannot filter upstream response", "route", rt.name, "err", err)
+		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("cannot filter the upstream %s response: %v", rt.name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(filtered)
+}
+
+type object = map[string]json.RawMessage
+
+// filterResponse replaces data[key] of a Prometheus API response with
+// f(data[key]), keeping every other field (warnings, groupNextToken, and
+// whatever later versions add) as it was.
+func filterResponse(body []byte, key string, f func(json.RawMessage) (json.RawMessage, error)) ([]byte, error) {
+	var top object
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, fmt.Errorf("decoding response: %w", err)
+	}
+	var status string
+	if err := json.Unmarshal(top["status"], &status); err != nil || status != "success" {
+		return nil, fmt.Errorf("response status is %s, not \"success\"", top["status"])
+	}
+	var data object
+	if err := json.Unmarshal(top["data"], &data); err != nil {
+		return nil, fmt.Errorf("decoding data: %w", err)
+	}
+	raw, ok := data[key]
+	if !ok {
+		return nil, fmt.Errorf("data has no %q field", key)
+	}
+	replaced, err := f(raw)
+	if err != nil {
+		return nil, err
+	}
+	data[key] = replaced
+	if top["data"], err = json.Marshal(data); err != nil {
+		return nil, err
+	}
+	return json.Marshal(top)
+}
+
+// filterGroups keeps, in each rule group, the rules a tenant may see:
+//   - rules whose static labels put them in the tenant's namespaces, and
+//   - alerting rules without that static label (platform-wide rules) that have
+//     alerts in the tenant's namespaces, reduced to those alerts and with
+//     their state recomputed from them, so that another namespace's firing
+//     alert does not show through the rule's state.
+//
+// Groups left without rules are dropped.
+func filterGroups(raw json.RawMessage, label string, scope tenancy.Scope) (json.RawMessage, error) {
+	var groups []object
+	if err := json.Unmarshal(raw, &groups); err != nil {
+		return nil, fmt.Errorf("decoding rule groups: %w", err)
+	}
+	kept := []object{}
+	for _, g := range groups {
+		var rules []object
+		if err := json.Unmarshal(g["rules"], &rules); err != nil {
+			return nil, fmt.Errorf("decoding rules: %w", err)
+		}
+		var keptRules []object
+		for _, rule := range rules {
+			ok, err := filterRule(rule, label, scope)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				keptRules = append(keptRules, rule)
+			}
+		}
+		if len(keptRules) == 0 {
+			continue
+		}
+		b, err := json.Marshal(keptRules)
+		if err != nil {
+			return nil, err
+		}
+		g["rules"] = b
+		kept = append(kept, g)
+	}
+	return json.Marshal(kept)
+}
+
+// filterRule reports whether a rule is visible and, for alerting rules,
+// reduces its alerts in place.
+func filterRule(rule object, label string, scope tenancy.Scope) (bool, error) {
+	var typ string
+	var ruleLabels map[string]string
+	if err := field(rule, "type", &typ); err != nil {
+		return false, err
+	}
+	if err := field(rule, "labels", &ruleLabels); err != nil {
+		return false, err
+	}
+	static, hasStatic := ruleLabels[label]
+	if hasStatic && !scope.Matches(static) {
+		return false, nil
+	}
+	if typ != "alerting" {
+		return hasStatic, nil
+	}
+	alertsRaw, hasAlerts := rule["alerts"]
+	if !hasAlerts || string(alertsRaw) == "null" {
+		// exclude_alerts=true: only the static label can decide.
+		return hasStatic, nil
+	}
+	alerts, states, err := filterAlerts(alertsRaw, label, scope)
+	if err != nil {
+		return false, err
+	}
+	if !hasStatic && len(states) == 0 {
+		return false, nil
+	}
+	rule["alerts"] = alerts
+	state := "inactive"
+	for _, s := range states {
+		if s == "firing" {
+			state = "firing"
+			break
+		}
+		if s == "pending" {
+			state = "pending"
+		}
+	}
+	if rule["state"], err = json.Marshal(state); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// field decodes o[key] into v; a missing key leaves v as it is.
+func field(o object, key string, v any) error {
+	raw, ok := o[key]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decoding %q: %w", key, err)
+	}
+	return nil
+}
+
+// filterAlerts keeps the alerts whose labels put them in the scope and
+// returns their states.
+func filterAlerts(raw json.RawMessage, label string, scope tenancy.Scope) (json.RawMessage, []string, error) {
+	var alerts []object
+	if err := json.Unmarshal(raw, &alerts); err != nil {
+		return nil, nil, fmt.Errorf("decoding alerts: %w", err)
+	}
+	kept := []object{}
+	var states []string
+	for _, a := range alerts {
+		var state string
+		var alertLabels map[string]string
+		if err := field(a, "state", &state); err != nil {
+			return nil, nil, err
+		}
+		if err := field(a, "labels", &alertLabels); err != nil {
+			return nil, nil, err
+		}
+		if scope.Matches(alertLabels[label]) {
+			kept = append(kept, a)
+			states = append(states, state)
+		}
+	}
+	b, err := json.Marshal(kept)
+	return b, states, err
+}
