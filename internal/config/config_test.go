@@ -1,0 +1,135 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const valid = `listen: 127.0.0.1:9091
+upstreams:
+  prometheus: http://127.0.0.1:9090
+tenancy:
+  label: namespace
+  admin_groups: [platform-sre]
+  tenants:
+    - name: payments
+      groups: [team-payments]
+      namespaces: [team-payments-prod, team-payments-staging]
+      cost_center: CC-4521
+auth:
+  trusted_headers:
+    user: X-Forwarded-User
+    groups: X-Forwarded-Groups
+    trusted_cidrs: [127.0.0.0/8]
+  tokens:
+    - name: ci
+      sha256: "83be5447375907e352eccf262f47a288924102f4e031dc650e189322653103d4"
+      groups: [platform-sre]
+`
+
+// The shape given in the foundation issue is a contract: it must load as is.
+func TestIssueShapeLoads(t *testing.T) {
+	f, ps, err := Parse("tollgate.yaml", []byte(valid))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if len(ps) != 0 {
+		t.Errorf("unexpected problems: %v", ps)
+	}
+	if f.Tenancy.Tenants[0].CostCenter != "CC-4521" || f.Auth.TrustedHeaders.Groups != "X-Forwarded-Groups" {
+		t.Errorf("decoded wrongly: %+v", f)
+	}
+	if f.Proxy.MaxBodyBytes != DefaultMaxBodyBytes || time.Duration(f.Proxy.UpstreamTimeout) != DefaultTimeout {
+		t.Errorf("defaults not applied: %+v", f.Proxy)
+	}
+}
+
+func TestExampleFileIsValid(t *testing.T) {
+	if _, _, err := Load(filepath.Join("..", "..", "deploy", "tollgate.example.yaml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each problem names the file, the line and column of the offending key, and
+// a fix; every problem is reported, not just the first.
+func TestProblemsPointAtLines(t *testing.T) {
+	bad := strings.NewReplacer(
+		"  label: namespace", "  lable: namespace",
+		"namespaces: [team-payments-prod, team-payments-staging]", "namespaces: [team-payments-prod, \"*\"]",
+		"prometheus: http://127.0.0.1:9090", "prometheus: ftp://127.0.0.1:9090",
+		"trusted_cidrs: [127.0.0.0/8]", "trusted_cidrs: [0.0.0.0/0]",
+	).Replace(valid)
+	_, ps, err := Parse("t.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`t.yaml:3:3: upstreams.prometheus: "ftp://127.0.0.1:9090" has scheme "ftp"`,
+		`t.yaml:4:1: tenancy.label: is missing`,
+		`t.yaml:5:3: tenancy.lable: unknown key (fix: valid keys here are: admin_groups, label, tenants; did you mean "label"?)`,
+		`t.yaml:10:40: tenancy.tenants[0].namespaces[1]: "*" matches every namespace`,
+		`t.yaml:16:21: auth.trusted_headers.trusted_cidrs[0]: "0.0.0.0/0" trusts every address`,
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(ps[i].String(), w) {
+			t.Errorf("problem %d:\n got %s\nwant prefix %s", i, ps[i], w)
+		}
+		if ps[i].Fix == "" {
+			t.Errorf("problem %d has no fix: %s", i, ps[i])
+		}
+	}
+}
+
+func TestSyntaxAndTypeErrorsNameTheLine(t *testing.T) {
+	for name, tc := range map[string]struct{ in, want string }{
+		"tab indent":     {"listen: a\n\tupstreams: {}\n", "t.yaml: line 2"},
+		"list for map":   {"upstreams: [a]\n", "t.yaml: line 1"},
+		"duplicate key":  {"listen: a\nlisten: b\n", `t.yaml: line 2: mapping key "listen" already defined at line 1`},
+		"empty":          {"", "t.yaml: the file is empty"},
+		"bad duration":   {"proxy:\n  upstream_timeout: soon\n", `line 2: "soon" is not a duration`},
+		"number as list": {"tenancy:\n  admin_groups: 3\n", "t.yaml: line 2"},
+	} {
+		_, _, err := Parse("t.yaml", []byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to contain %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestUnknownKeysEverywhere(t *testing.T) {
+	in := valid + "extra: 1\nproxy:\n  max_body: 3\n"
+	in = strings.Replace(in, "      cost_center: CC-4521", "      cost_centre: CC-4521", 1)
+	in = strings.Replace(in, "    - name: ci", "    - name: ci\n      token: plain", 1)
+	_, ps, _ := Parse("t.yaml", []byte(in))
+	var paths []string
+	for _, p := range ps {
+		paths = append(paths, p.Path)
+	}
+	want := "tenancy.tenants[0].cost_centre auth.tokens[0].token extra proxy.max_body"
+	if got := strings.Join(paths, " "); got != want {
+		t.Errorf("unknown keys reported: %s, want %s", got, want)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
