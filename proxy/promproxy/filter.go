@@ -20,7 +20,7 @@ const maxFilteredBody = 256 << 20
 func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, params url.Values, scope tenancy.Scope) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	out, err := h.upstreamRequest(ctx, r, upstreamPath, params)
+	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, params)
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
 		return

@@ -36,6 +36,9 @@ type route struct {
 	name   string // for metrics and logs; path parameters appear as :name
 	kind   kind
 	params []string
+	// post is true where Prometheus accepts POST. Tollgate accepts both
+	// methods everywhere and sends GET upstream where POST is not served.
+	post bool
 }
 
 // Parameters each endpoint accepts from tenants. Prometheus's own, plus the
@@ -50,20 +53,20 @@ var (
 )
 
 var routes = map[string]route{
-	"/api/v1/query":            {"/api/v1/query", kindQuery, instantParams},
-	"/api/v1/query_range":      {"/api/v1/query_range", kindQuery, rangeParams},
-	"/api/v1/query_exemplars":  {"/api/v1/query_exemplars", kindQuery, []string{"query", "start", "end"}},
-	"/api/v1/series":           {"/api/v1/series", kindMatch, matchParams},
-	"/api/v1/labels":           {"/api/v1/labels", kindMatch, matchParams},
-	"/federate":                {"/federate", kindMatch, []string{"match[]"}},
-	"/api/v1/rules":            {"/api/v1/rules", kindFilterRules, rulesParams},
-	"/api/v1/alerts":           {"/api/v1/alerts", kindFilterAlerts, []string{"dedup", "partial_response"}},
-	"/api/v1/status/buildinfo": {"/api/v1/status/buildinfo", kindNoData, nil},
-	"/api/v1/format_query":     {"/api/v1/format_query", kindNoData, []string{"query"}},
-	"/api/v1/parse_query":      {"/api/v1/parse_query", kindNoData, []string{"query"}},
+	"/api/v1/query":            {"/api/v1/query", kindQuery, instantParams, true},
+	"/api/v1/query_range":      {"/api/v1/query_range", kindQuery, rangeParams, true},
+	"/api/v1/query_exemplars":  {"/api/v1/query_exemplars", kindQuery, []string{"query", "start", "end"}, true},
+	"/api/v1/series":           {"/api/v1/series", kindMatch, matchParams, true},
+	"/api/v1/labels":           {"/api/v1/labels", kindMatch, matchParams, true},
+	"/federate":                {"/federate", kindMatch, []string{"match[]"}, false},
+	"/api/v1/rules":            {"/api/v1/rules", kindFilterRules, rulesParams, false},
+	"/api/v1/alerts":           {"/api/v1/alerts", kindFilterAlerts, []string{"dedup", "partial_response"}, false},
+	"/api/v1/status/buildinfo": {"/api/v1/status/buildinfo", kindNoData, nil, false},
+	"/api/v1/format_query":     {"/api/v1/format_query", kindNoData, []string{"query"}, true},
+	"/api/v1/parse_query":      {"/api/v1/parse_query", kindNoData, []string{"query"}, true},
 }
 
-var labelValuesRoute = route{"/api/v1/label/:name/values", kindMatch, matchParams}
+var labelValuesRoute = route{"/api/v1/label/:name/values", kindMatch, matchParams, false}
 
 // Label names in a path: legacy names, or Prometheus 3's U__ escaping of
 // UTF-8 names, which uses the same characters.
@@ -225,7 +228,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 		h.serveFiltered(w, r, rt, upstreamPath, params, a.Scope)
 		return
 	}
-	h.forward(w, r, upstreamPath, params)
+	h.forward(w, r, rt, upstreamPath, params)
 }
 
 func (h *Handler) enforceError(w http.ResponseWriter, err error) {
@@ -247,21 +250,25 @@ var adminHeaders = []string{"Content-Type", "Content-Encoding", "X-Prometheus-Re
 
 // upstreamRequest builds the outbound request from the enforced parameter
 // set alone: nothing of the client's URL or body survives except through it.
-func (h *Handler) upstreamRequest(ctx context.Context, r *http.Request, upstreamPath string, params url.Values) (*http.Request, error) {
+func (h *Handler) upstreamRequest(ctx context.Context, r *http.Request, rt route, upstreamPath string, params url.Values) (*http.Request, error) {
 	u := *h.opts.Upstream
 	u.Path = strings.TrimSuffix(u.Path, "/") + upstreamPath
 	u.RawPath = ""
 	encoded := params.Encode()
 	var out *http.Request
 	var err error
-	if r.Method == http.MethodPost {
+	if r.Method == http.MethodPost && rt.post {
 		out, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(encoded))
 		if err == nil {
 			out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 	} else {
 		u.RawQuery = encoded
-		out, err = http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
+		method := r.Method
+		if method == http.MethodPost {
+			method = http.MethodGet
+		}
+		out, err = http.NewRequestWithContext(ctx, method, u.String(), nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("building upstream request: %w", err)
@@ -279,10 +286,10 @@ func copyHeaders(dst, src http.Header, names []string) {
 }
 
 // forward streams the upstream response to the client unchanged.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, upstreamPath string, params url.Values) {
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, params url.Values) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	out, err := h.upstreamRequest(ctx, r, upstreamPath, params)
+	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, params)
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
 		return

@@ -1,0 +1,160 @@
+// Package testenv starts real backends (Prometheus today) for end-to-end
+// tests: on 127.0.0.1, on free ports, in temporary directories, stopped when
+// the test ends. A missing binary fails the test with the command that
+// installs it; it never skips, so a green run always means the test ran.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Prometheus is a running Prometheus server.
+type Prometheus struct {
+	URL string
+	Dir string
+}
+
+// PrometheusOptions configure StartPrometheus.
+type PrometheusOptions struct {
+	// OpenMetrics, if set, is backfilled with promtool into the TSDB before
+	// the server starts.
+	OpenMetrics []byte
+	// Rules is the content of a rule file (Prometheus rule-file YAML).
+	Rules string
+	// EvaluationInterval of the rules (default 1s, so alerts appear fast).
+	EvaluationInterval time.Duration
+	// Args are extra command-line flags.
+	Args []string
+}
+
+// Binary finds a program by environment variable, then on PATH. It fails
+// the test with the install command when the program is missing.
+func Binary(t testing.TB, envVar, name string) string {
+	t.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		return p
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is not installed: run `make deps` (or set %s to its path)", name, envVar)
+	}
+	return p
+}
+
+// StartPrometheus backfills data, starts Prometheus and waits until it is
+// ready. It is stopped when the test ends.
+func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
+	t.Helper()
+	prom := Binary(t, "TOLLGATE_PROMETHEUS", "prometheus")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if len(opts.OpenMetrics) > 0 {
+		tool := Binary(t, "TOLLGATE_PROMTOOL", "promtool")
+		om := filepath.Join(dir, "backfill.om")
+		if err := os.WriteFile(om, opts.OpenMetrics, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, "tsdb", "create-blocks-from", "openmetrics", om, data).CombinedOutput()
+		if err != nil {
+			t.Fatalf("promtool backfill: %v\n%s", err, out)
+		}
+	}
+	interval := opts.EvaluationInterval
+	if interval == 0 {
+		interval = time.Second
+	}
+	cfg := fmt.Sprintf("global:\n  evaluation_interval: %s\n  scrape_interval: 1m\n", interval)
+	if opts.Rules != "" {
+		if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(opts.Rules), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg += "rule_files: [rules.yml]\n"
+	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	args := append([]string{
+		"--config.file=" + cfgPath,
+		"--storage.tsdb.path=" + data,
+		"--storage.tsdb.retention.time=30d",
+		"--web.listen-address=" + addr,
+		"--web.enable-admin-api",
+		"--log.level=warn",
+	}, opts.Args...)
+	var logs bytes.Buffer
+	cmd := exec.Command(prom, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting prometheus: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("prometheus log:\n%s", logs.String())
+		}
+	})
+	p := &Prometheus{URL: "http://" + addr, Dir: dir}
+	if err := waitReady(p.URL+"/-/ready", exited, 60*time.Second); err != nil {
+		t.Fatalf("prometheus did not become ready: %v\n%s", err, logs.String())
+	}
+	return p
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func waitReady(url string, exited <-chan error, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("process exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %s (last error: %v)", url, timeout, err)
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,509 @@
+package proxy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/proxy"
+)
+
+// The synthetic cluster gives each namespace a power-of-two marker, so a sum
+// names exactly the namespaces it read.
+var (
+	paymentsNS  = []string{"team-payments-prod", "team-payments-staging"} // markers 1 + 2
+	checkoutNS  = []string{"team-checkout-prod"}                          // marker 4
+	allMarkers  = 127.0                                                   // seven namespaces
+	adminToken  = "e2e-admin-token"
+	paymentsBot = "e2e-payments-bot-token"
+)
+
+const e2eRules = `groups:
+- name: e2e
+  rules:
+  - record: namespace:http_requests:rate5m
+    expr: sum by (namespace) (rate(http_requests_total[5m]))
+  - record: checkout:static
+    expr: vector(1)
+    labels: {namespace: team-checkout-prod}
+  - alert: NamespaceMarker
+    expr: tollgate_demo_namespace_marker > 0
+  - alert: PaymentsOnly
+    expr: vector(1)
+    labels: {namespace: team-payments-prod}
+  - alert: CheckoutOnly
+    expr: vector(1)
+    labels: {namespace: team-checkout-prod}
+`
+
+type e2e struct {
+	gateway  string // Tollgate's URL
+	direct   string // Prometheus's URL
+	evalTime string // instant queries are evaluated at the end of the data
+	// clients by caller; the "forged" client connects from 127.0.0.2, which
+	// is loopback but not a trusted address.
+	trusted, forged *http.Client
+}
+
+type caller struct {
+	name    string
+	headers []string
+	forged  bool
+}
+
+var (
+	payments   = caller{name: "payments", headers: []string{"X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-payments"}}
+	paymentsCI = caller{name: "payments-token", headers: []string{"Authorization", "Bearer " + paymentsBot}}
+	checkout   = caller{name: "checkout", headers: []string{"X-Forwarded-User", "bob", "X-Forwarded-Groups", "team-checkout, interns"}}
+	admin      = caller{name: "admin", headers: []string{"Authorization", "Bearer " + adminToken}}
+	anonymous  = caller{name: "anonymous"}
+	nobody     = caller{name: "no-tenant", headers: []string{"X-Forwarded-User", "carol", "X-Forwarded-Groups", "interns"}}
+	forged     = caller{name: "forged", forged: true, headers: []string{"X-Forwarded-User", "mallory", "X-Forwarded-Groups", "platform-sre,team-payments"}}
+)
+
+func setupE2E(t *testing.T) *e2e {
+	t.Helper()
+	end := time.Now().Truncate(time.Minute)
+	var om bytes.Buffer
+	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-2 * time.Hour), End: end, Step: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	prom := testenv.StartPrometheus(t, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: e2eRules})
+
+	cfg, _, err := config.Parse("e2e.yaml", []byte(fmt.Sprintf(`
+upstreams: {prometheus: %q}
+tenancy:
+  label: namespace
+  admin_groups: [platform-sre]
+  tenants:
+    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
+    - {name: checkout, groups: [team-checkout], namespaces: ["team-checkout-*"]}
+auth:
+  trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
+  tokens:
+    - {name: ci, sha256: %q, groups: [platform-sre]}
+    - {name: payments-bot, sha256: %q, groups: [team-payments]}
+`, prom.URL, identity.HashToken(adminToken), identity.HashToken(paymentsBot))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(srv)
+	t.Cleanup(gw.Close)
+
+	forgedDialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	env := &e2e{
+		gateway: gw.URL, direct: prom.URL,
+		evalTime: strconv.FormatInt(end.Unix(), 10),
+		trusted:  &http.Client{Timeout: 30 * time.Second},
+		forged:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: forgedDialer.DialContext}},
+	}
+	env.waitForAlerts(t)
+	return env
+}
+
+// do sends a request to the gateway as c, as GET (parameters in the URL) or
+// POST (parameters in a form body).
+func (e *e2e) do(t *testing.T, c caller, method, path string, params url.Values) (int, []byte) {
+	t.Helper()
+	return e.send(t, e.gateway, c, method, path, params)
+}
+
+func (e *e2e) send(t *testing.T, base string, c caller, method, path string, params url.Values) (int, []byte) {
+	t.Helper()
+	u := base + path
+	var body io.Reader
+	if method == http.MethodGet && len(params) > 0 {
+		u += "?" + params.Encode()
+	} else if method == http.MethodPost {
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(c.headers); i += 2 {
+		req.Header.Set(c.headers[i], c.headers[i+1])
+	}
+	client := e.trusted
+	if c.forged {
+		client = e.forged
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s as %s: %v", method, path, c.name, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+type apiResponse struct {
+	Status    string          `json:"status"`
+	ErrorType string          `json:"errorType"`
+	Error     string          `json:"error"`
+	Data      json.RawMessage `json:"data"`
+}
+
+func (e *e2e) ok(t *testing.T, c caller, method, path string, params url.Values) json.RawMessage {
+	t.Helper()
+	code, body := e.do(t, c, method, path, params)
+	var r apiResponse
+	if err := json.Unmarshal(body, &r); err != nil || code != 200 || r.Status != "success" {
+		t.Fatalf("%s %s %v as %s: %d %s", method, path, params, c.name, code, body)
+	}
+	return r.Data
+}
+
+// instant runs an instant query and returns its result by namespace (or ""
+// for series without one).
+func (e *e2e) instant(t *testing.T, c caller, method, q string) map[string]float64 {
+	t.Helper()
+	data := e.ok(t, c, method, "/api/v1/query", url.Values{"query": {q}, "time": {e.evalTime}})
+	var v struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, r := range v.Result {
+		f, _ := strconv.ParseFloat(r.Value[1].(string), 64)
+		out[r.Metric["namespace"]] += f
+	}
+	return out
+}
+
+func (e *e2e) waitForAlerts(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		code, body := e.send(t, e.direct, anonymous, http.MethodGet, "/api/v1/alerts", nil)
+		var r struct {
+			Data struct {
+				Alerts []any `json:"alerts"`
+			} `json:"data"`
+		}
+		if code == 200 && json.Unmarshal(body, &r) == nil && len(r.Data.Alerts) >= 9 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("the e2e rules did not produce their 9 alerts within 30s")
+}
+
+var methods = []string{http.MethodGet, http.MethodPost}
+
+func TestE2E(t *testing.T) {
+	e := setupE2E(t)
+
+	t.Run("identity", func(t *testing.T) {
+		for _, tc := range []struct {
+			c      caller
+			status int
+		}{{anonymous, 401}, {forged, 401}, {nobody, 403}, {payments, 200}, {paymentsCI, 200}, {admin, 200}} {
+			for _, m := range methods {
+				code, body := e.do(t, tc.c, m, "/api/v1/query", url.Values{"query": {"vector(1)"}})
+				if code != tc.status {
+					t.Errorf("%s %s: status %d, want %d: %s", tc.c.name, m, code, tc.status, body)
+				}
+			}
+		}
+	})
+
+	t.Run("query sums see only the tenant", func(t *testing.T) {
+		for _, m := range methods {
+			for _, tc := range []struct {
+				c    caller
+				want float64
+			}{{payments, 3}, {paymentsCI, 3}, {checkout, 4}, {admin, allMarkers}} {
+				got := e.instant(t, tc.c, m, `sum(tollgate_demo_namespace_marker)`)
+				if got[""] != tc.want {
+					t.Errorf("%s %s: sum = %v, want %v", tc.c.name, m, got[""], tc.want)
+				}
+			}
+		}
+	})
+
+	t.Run("bypass attempts read nothing outside the tenant", func(t *testing.T) {
+		for _, m := range methods {
+			for _, q := range []string{
+				`sum(tollgate_demo_namespace_marker{namespace=~".+"})`,
+				`sum(tollgate_demo_namespace_marker{namespace!="team-payments-prod"}) + sum(tollgate_demo_namespace_marker{namespace="team-payments-prod"})`,
+				`sum({__name__="tollgate_demo_namespace_marker"})`,
+				`sum({__name__=~"tollgate_demo_namespace_.*", namespace=~"team-.*|kube-system|monitoring"})`,
+				`sum(max_over_time(tollgate_demo_namespace_marker[10m:1m]))`,
+				`sum(tollgate_demo_namespace_marker offset 5m)`,
+				`sum(last_over_time(tollgate_demo_namespace_marker[10m] @ ` + e.evalTime + `))`,
+				`sum(tollgate_demo_namespace_marker) * on() group_left() count(count by (namespace) (tollgate_demo_namespace_marker)) / 2`,
+				`sum(label_replace(tollgate_demo_namespace_marker, "copy", "$1", "namespace", "(.*)"))`,
+				`sum(tollgate_demo_namespace_marker or on() vector(0))`,
+				`topk(scalar(count(tollgate_demo_namespace_marker)) * 10, tollgate_demo_namespace_marker) * 0 + on(namespace) tollgate_demo_namespace_marker`,
+			} {
+				got := e.instant(t, payments, m, q)
+				total := 0.0
+				for ns, v := range got {
+					if ns != "" && !slices.Contains(paymentsNS, ns) {
+						t.Errorf("%s %q: result for foreign namespace %s", m, q, ns)
+					}
+					total += v
+				}
+				if total != 3 {
+					t.Errorf("%s %q: total %v, want 3 (payments' markers)", m, q, total)
+				}
+			}
+			if got := e.instant(t, payments, m, `tollgate_demo_namespace_marker{namespace="team-checkout-prod"}`); len(got) != 0 {
+				t.Errorf("%s: explicit foreign namespace returned %v", m, got)
+			}
+			if got := e.instant(t, payments, m, `count(count by (namespace) ({__name__=~".+"}))`); got[""] != 2 {
+				t.Errorf("%s: payments sees %v namespaces, want 2", m, got[""])
+			}
+		}
+	})
+
+	t.Run("aggregations equal the admin's view of the same namespaces", func(t *testing.T) {
+		tenant := e.instant(t, payments, http.MethodPost, `sum(rate(http_requests_total[5m])) + sum(histogram_quantile(0.99, sum by (le, namespace) (rate(http_request_duration_seconds_bucket[5m]))))`)
+		direct := e.instant(t, admin, http.MethodPost, `sum(rate(http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}[5m])) + sum(histogram_quantile(0.99, sum by (le, namespace) (rate(http_request_duration_seconds_bucket{namespace=~"team-payments-prod|team-payments-staging"}[5m]))))`)
+		if tenant[""] == 0 || tenant[""] != direct[""] {
+			t.Errorf("tenant aggregate %v != admin's restricted aggregate %v", tenant[""], direct[""])
+		}
+	})
+
+	t.Run("query_range", func(t *testing.T) {
+		end, _ := strconv.ParseInt(e.evalTime, 10, 64)
+		for _, m := range methods {
+			data := e.ok(t, checkout, m, "/api/v1/query_range", url.Values{
+				"query": {`sum(tollgate_demo_namespace_marker{namespace=~".*"})`},
+				"start": {strconv.FormatInt(end-3600, 10)}, "end": {e.evalTime}, "step": {"60"},
+			})
+			var v struct {
+				Result []struct {
+					Values [][2]any `json:"values"`
+				} `json:"result"`
+			}
+			if err := json.Unmarshal(data, &v); err != nil || len(v.Result) != 1 || len(v.Result[0].Values) != 61 {
+				t.Fatalf("%s: unexpected matrix %s", m, data)
+			}
+			for _, p := range v.Result[0].Values {
+				if p[1] != "4" {
+					t.Fatalf("%s: point %v, want 4 everywhere", m, p)
+				}
+			}
+		}
+	})
+
+	t.Run("query_exemplars", func(t *testing.T) {
+		for _, m := range methods {
+			e.ok(t, payments, m, "/api/v1/query_exemplars", url.Values{"query": {"http_requests_total"}, "start": {"0"}, "end": {e.evalTime}})
+		}
+	})
+
+	t.Run("series", func(t *testing.T) {
+		for _, m := range methods {
+			for _, params := range []url.Values{
+				{"match[]": {"tollgate_demo_namespace_marker"}},
+				{"match[]": {`{namespace="team-checkout-prod"}`, `{__name__=~"kube_.*"}`}},
+				{}, // Prometheus requires match[]; Tollgate adds the tenant's
+			} {
+				var series []map[string]string
+				if err := json.Unmarshal(e.ok(t, payments, m, "/api/v1/series", params), &series); err != nil {
+					t.Fatal(err)
+				}
+				if len(params) > 0 && len(series) == 0 && params["match[]"][0] == "tollgate_demo_namespace_marker" {
+					t.Errorf("%s %v: no series", m, params)
+				}
+				for _, s := range series {
+					if !slices.Contains(paymentsNS, s["namespace"]) {
+						t.Errorf("%s %v: foreign series %v", m, params, s)
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("labels", func(t *testing.T) {
+		for _, m := range methods {
+			var tenantLabels, adminLabels []string
+			_ = json.Unmarshal(e.ok(t, payments, m, "/api/v1/labels", nil), &tenantLabels)
+			_ = json.Unmarshal(e.ok(t, admin, m, "/api/v1/labels", nil), &adminLabels)
+			// Node labels exist only on series without a namespace.
+			if slices.Contains(tenantLabels, "label_karpenter_sh_capacity_type") || !slices.Contains(adminLabels, "label_karpenter_sh_capacity_type") {
+				t.Errorf("%s: tenant labels %v / admin labels %v", m, tenantLabels, adminLabels)
+			}
+			if !slices.Contains(tenantLabels, "namespace") || !slices.Contains(tenantLabels, "service") {
+				t.Errorf("%s: tenant labels incomplete: %v", m, tenantLabels)
+			}
+		}
+	})
+
+	t.Run("label values", func(t *testing.T) {
+		for _, m := range methods {
+			var got []string
+			_ = json.Unmarshal(e.ok(t, payments, m, "/api/v1/label/namespace/values", nil), &got)
+			if !slices.Equal(got, paymentsNS) {
+				t.Errorf("%s: namespaces %v, want %v", m, got, paymentsNS)
+			}
+			got = nil
+			_ = json.Unmarshal(e.ok(t, payments, m, "/api/v1/label/namespace/values", url.Values{"match[]": {`{namespace="team-checkout-prod"}`}}), &got)
+			if len(got) != 0 {
+				t.Errorf("%s: foreign match[] returned %v", m, got)
+			}
+			got = nil
+			_ = json.Unmarshal(e.ok(t, checkout, m, "/api/v1/label/service/values", nil), &got)
+			if !slices.Equal(got, []string{"cart", "checkout-web"}) {
+				t.Errorf("%s: checkout services %v", m, got)
+			}
+		}
+	})
+
+	t.Run("federate", func(t *testing.T) {
+		for _, m := range methods {
+			code, body := e.do(t, payments, m, "/federate", url.Values{"match[]": {`{__name__=~"tollgate_demo_.*"}`}})
+			if code != 200 {
+				t.Fatalf("%s: %d %s", m, code, body)
+			}
+			var seen []string
+			for _, line := range strings.Split(string(body), "\n") {
+				if strings.HasPrefix(line, "tollgate_demo_namespace_marker{") {
+					seen = append(seen, line)
+					if !strings.Contains(line, `namespace="team-payments-`) {
+						t.Errorf("%s: foreign series %s", m, line)
+					}
+				}
+			}
+			if len(seen) != 2 {
+				t.Errorf("%s: %d marker series federated, want 2:\n%s", m, len(seen), body)
+			}
+		}
+	})
+
+	t.Run("rules", func(t *testing.T) {
+		for _, m := range methods {
+			var d struct {
+				Groups []struct {
+					Rules []struct {
+						Name   string `json:"name"`
+						Alerts []struct {
+							Labels map[string]string `json:"labels"`
+						} `json:"alerts"`
+					} `json:"rules"`
+				} `json:"groups"`
+			}
+			if err := json.Unmarshal(e.ok(t, payments, m, "/api/v1/rules", nil), &d); err != nil {
+				t.Fatal(err)
+			}
+			var names, alertNS []string
+			for _, g := range d.Groups {
+				for _, r := range g.Rules {
+					names = append(names, r.Name)
+					for _, a := range r.Alerts {
+						alertNS = append(alertNS, a.Labels["namespace"])
+					}
+				}
+			}
+			sort.Strings(alertNS)
+			if strings.Join(names, ",") != "NamespaceMarker,PaymentsOnly" {
+				t.Errorf("%s: rules %v, want NamespaceMarker,PaymentsOnly", m, names)
+			}
+			if strings.Join(alertNS, ",") != "team-payments-prod,team-payments-prod,team-payments-staging" {
+				t.Errorf("%s: alerts in %v", m, alertNS)
+			}
+		}
+	})
+
+	t.Run("alerts", func(t *testing.T) {
+		for _, m := range methods {
+			var d struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+				} `json:"alerts"`
+			}
+			_ = json.Unmarshal(e.ok(t, checkout, m, "/api/v1/alerts", nil), &d)
+			var got []string
+			for _, a := range d.Alerts {
+				got = append(got, a.Labels["alertname"]+"/"+a.Labels["namespace"])
+			}
+			sort.Strings(got)
+			if strings.Join(got, " ") != "CheckoutOnly/team-checkout-prod NamespaceMarker/team-checkout-prod" {
+				t.Errorf("%s: alerts %v", m, got)
+			}
+		}
+	})
+
+	t.Run("endpoints without data pass through", func(t *testing.T) {
+		for _, p := range []string{"/api/v1/status/buildinfo", "/api/v1/format_query", "/api/v1/parse_query"} {
+			params := url.Values{}
+			if p != "/api/v1/status/buildinfo" {
+				params.Set("query", "sum(up)")
+			}
+			wantCode, wantBody := e.send(t, e.direct, anonymous, http.MethodGet, p, params)
+			for _, m := range methods {
+				code, body := e.do(t, payments, m, p, params)
+				if code != wantCode || (code == 200 && !bytes.Equal(body, wantBody)) {
+					t.Errorf("%s %s: %d %s, direct gives %d %s", m, p, code, body, wantCode, wantBody)
+				}
+			}
+		}
+	})
+
+	t.Run("everything else is refused for tenants and forwarded for admins", func(t *testing.T) {
+		for _, p := range []string{"/api/v1/metadata", "/api/v1/targets", "/api/v1/status/tsdb", "/api/v1/status/config", "/api/v1/admin/tsdb/snapshot", "/api/v1/write", "/api/v1/nonexistent"} {
+			for _, m := range methods {
+				code, body := e.do(t, payments, m, p, nil)
+				var r apiResponse
+				if code != 403 || json.Unmarshal(body, &r) != nil || r.ErrorType != "forbidden" {
+					t.Errorf("payments %s %s: %d %s, want 403 forbidden", m, p, code, body)
+				}
+			}
+			// Admins get whatever the upstream answers.
+			m := http.MethodGet
+			if strings.Contains(p, "/admin/") || strings.HasSuffix(p, "/write") {
+				m = http.MethodPost
+			}
+			wantCode, _ := e.send(t, e.direct, anonymous, m, p, nil)
+			if code, body := e.do(t, admin, m, p, nil); code != wantCode {
+				t.Errorf("admin %s %s: %d %s, direct gives %d", m, p, code, body, wantCode)
+			}
+		}
+	})
+
+	t.Run("forged identity reads nothing anywhere", func(t *testing.T) {
+		for _, p := range []string{"/api/v1/query?query=up", "/api/v1/series?match[]=up", "/api/v1/labels", "/api/v1/label/namespace/values", "/federate?match[]=up", "/api/v1/rules", "/api/v1/alerts", "/api/v1/status/buildinfo"} {
+			u, _ := url.Parse(p)
+			for _, m := range methods {
+				code, body := e.do(t, forged, m, u.Path, u.Query())
+				if code != 401 || bytes.Contains(body, []byte("team-")) {
+					t.Errorf("forged %s %s: %d %s", m, p, code, body)
+				}
+			}
+		}
+	})
+}
