@@ -63,4 +63,3 @@ SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
 	logs.register(cmd.Flags())
 	return cmd
 }
-

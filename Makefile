@@ -1,0 +1,46 @@
+# Tollgate. The two commands that matter: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/tollgate
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+PKGS    := ./...
+# Fuzzing time per target for `make fuzz`.
+FUZZTIME ?= 60s
+
+.PHONY: all deps build test demo bench lint fuzz clean
+
+all: build
+
+## deps: install missing system packages (Debian prometheus for the e2e tests)
+deps:
+	@./scripts/install-deps.sh
+
+## build: build bin/tollgate
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tollgate
+
+## test: every test, end-to-end ones against a real Prometheus included
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## demo: run the gateway over an embedded Prometheus with a synthetic cluster
+demo: build
+	./$(BIN) demo
+
+## bench: rewrite cost per query, and Tollgate's added query_range latency against a real Prometheus measured in the same run
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/
+	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (default 60s)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/promenforce/
+
+clean:
+	rm -rf bin
