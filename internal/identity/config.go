@@ -95,23 +95,28 @@ func checkHeader(ps *problem.List, path, name, example string) {
 	}
 }
 
-// New builds the authenticator for a validated configuration. Tokens are
-// tried before trusted headers: an explicit credential always decides.
+// New builds the authenticator for a validated configuration.
+//
+// Trusted headers are tried first: a request relayed by the trusted auth
+// proxy is identified by that proxy, and an Authorization header on it (an
+// OIDC token that oauth2-proxy validated, say) is the proxy's business, not a
+// Tollgate token. From any other address the headers are ignored and only a
+// bearer token can authenticate.
 func New(c Config) (Authenticator, error) {
 	var chain Chain
-	if len(c.Tokens) > 0 {
-		ta, err := NewTokens(c.Tokens)
-		if err != nil {
-			return nil, err
-		}
-		chain = append(chain, ta)
-	}
 	if c.TrustedHeaders != nil {
 		ha, err := NewTrustedHeaders(*c.TrustedHeaders)
 		if err != nil {
 			return nil, err
 		}
 		chain = append(chain, ha)
+	}
+	if len(c.Tokens) > 0 {
+		ta, err := NewTokens(c.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, ta)
 	}
 	return chain, nil
 }

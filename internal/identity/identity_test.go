@@ -52,6 +52,10 @@ func TestAuthenticate(t *testing.T) {
 		{"group header lines are one list", req("127.0.0.1:1", "X-Forwarded-User", "eve", "X-Forwarded-Groups", "a,b", "X-Forwarded-Groups", "c, a"), "eve", []string{"a", "b", "c"}},
 		{"token", req("192.0.2.1:1", "Authorization", "Bearer "+ciToken), "token:ci", []string{"platform-sre"}},
 		{"token scheme is case-insensitive, hash case too", req("192.0.2.1:1", "Authorization", "bearer bot-token"), "token:bot", []string{"team-a"}},
+		{"token from a trusted address without identity headers", req("127.0.0.1:1", "Authorization", "Bearer "+ciToken), "token:ci", []string{"platform-sre"}},
+		// The auth proxy vouches for the user; the Authorization header it
+		// relays (an OIDC token it validated) is not a Tollgate token.
+		{"trusted headers decide over a relayed Authorization header", req("127.0.0.1:1", "Authorization", "Bearer eyJhbGciOi.relayed.jwt", "X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-a"), "alice", []string{"team-a"}},
 	}
 	for _, tc := range cases {
 		id, err := a.Authenticate(context.Background(), tc.r)
@@ -78,7 +82,7 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"groups without user", req("127.0.0.1:1", "X-Forwarded-Groups", "platform-sre"), "no credentials"},
 		{"two users", req("127.0.0.1:1", "X-Forwarded-User", "alice", "X-Forwarded-User", "admin"), "exactly one"},
 		{"blank user", req("127.0.0.1:1", "X-Forwarded-User", "  "), "empty"},
-		{"wrong token is not rescued by trusted headers", req("127.0.0.1:1", "Authorization", "Bearer nope", "X-Forwarded-User", "alice", "X-Forwarded-Groups", "platform-sre"), "unknown bearer token"},
+		{"wrong token is not rescued by forged headers", req("192.0.2.1:1", "Authorization", "Bearer nope", "X-Forwarded-User", "alice", "X-Forwarded-Groups", "platform-sre"), "unknown bearer token"},
 		{"basic auth", req("127.0.0.1:1", "Authorization", "Basic YTpi"), "only Bearer"},
 		{"empty bearer", req("127.0.0.1:1", "Authorization", "Bearer "), "empty"},
 		{"token prefix", req("127.0.0.1:1", "Authorization", "Bearer "+ciToken[:5]), "unknown"},
