@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 const valid = `listen: 127.0.0.1:9091
@@ -50,6 +52,36 @@ func TestIssueShapeLoads(t *testing.T) {
 func TestExampleFileIsValid(t *testing.T) {
 	if _, _, err := Load(filepath.Join("..", "..", "deploy", "tollgate.example.yaml")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The configuration embedded in the Kubernetes example must be valid too:
+// people copy it.
+func TestKubernetesExampleConfigIsValid(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "deploy", "kubernetes", "tollgate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	found := false
+	for {
+		var doc struct {
+			Kind string            `yaml:"kind"`
+			Data map[string]string `yaml:"data"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind == "ConfigMap" {
+			found = true
+			if _, _, err := Parse("configmap tollgate.yaml", []byte(doc.Data["tollgate.yaml"])); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no ConfigMap in deploy/kubernetes/tollgate.yaml")
 	}
 }
 
