@@ -224,12 +224,16 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("upstreams.prometheus: %w", err)
 	}
+	if transport == nil {
+		transport = NewTransport()
+	}
 	prom := promproxy.New(promproxy.Options{
 		Upstream:     up,
 		Transport:    transport,
 		MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
 		Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
 		ExtraParams:  cfg.Proxy.ExtraParams,
+		OrgID:        cfg.Upstreams.PrometheusOrgID,
 		Logger:       logger,
 	})
 	opts := Options{Tenancy: tn, Auth: auth, APIs: []API{prom}, Logger: logger}
@@ -237,4 +241,14 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
 	return New(opts)
+}
+
+// NewTransport returns the upstream transport: http.DefaultTransport's
+// settings, with enough idle connections per host for a gateway whose every
+// request goes to the same one or two backends.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
 }

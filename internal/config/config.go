@@ -40,6 +40,10 @@ type Upstreams struct {
 	// (Prometheus, Thanos Query, Mimir/Cortex query frontend). A path prefix
 	// such as http://mimir/prometheus is kept.
 	Prometheus string `yaml:"prometheus"`
+	// PrometheusOrgID, when set, is sent as X-Scope-OrgID on every request to
+	// the Prometheus upstream, as Mimir and Cortex require. Client copies of
+	// the header are never forwarded.
+	PrometheusOrgID string `yaml:"prometheus_org_id"`
 }
 
 // Proxy tunes the query proxy. Every key is optional.
@@ -152,6 +156,9 @@ func (f *File) validate() problem.List {
 		ps.Add("upstreams.prometheus", "is missing", "set it to the base URL of Prometheus, Thanos Query or the Mimir query frontend, e.g. http://prometheus:9090")
 	} else {
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
+	}
+	if strings.ContainsAny(f.Upstreams.PrometheusOrgID, "\r\n") {
+		ps.Add("upstreams.prometheus_org_id", "contains a line break", "give the Mimir/Cortex tenant ID on one line")
 	}
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)

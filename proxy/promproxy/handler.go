@@ -85,6 +85,8 @@ type Options struct {
 	Timeout time.Duration
 	// ExtraParams are forwarded in addition to the known parameters.
 	ExtraParams []string
+	// OrgID, when set, is sent as X-Scope-OrgID (Mimir, Cortex).
+	OrgID string
 	Logger      *slog.Logger
 }
 
@@ -210,6 +212,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 			h.enforceError(w, err)
 			return
 		}
+		h.opts.Logger.DebugContext(r.Context(), "query confined", "route", rt.name, "query", q, "enforced", enforced)
 		params.Set("query", enforced)
 	case kindMatch:
 		sels := params["match[]"]
@@ -274,7 +277,14 @@ func (h *Handler) upstreamRequest(ctx context.Context, r *http.Request, rt route
 		return nil, fmt.Errorf("building upstream request: %w", err)
 	}
 	copyHeaders(out.Header, r.Header, forwardedHeaders)
+	h.setOrgID(out)
 	return out, nil
+}
+
+func (h *Handler) setOrgID(out *http.Request) {
+	if h.opts.OrgID != "" {
+		out.Header.Set("X-Scope-OrgID", h.opts.OrgID)
+	}
 }
 
 func copyHeaders(dst, src http.Header, names []string) {
@@ -314,6 +324,7 @@ func (h *Handler) forwardAdmin(w http.ResponseWriter, r *http.Request) {
 	out.ContentLength = r.ContentLength
 	copyHeaders(out.Header, r.Header, forwardedHeaders)
 	copyHeaders(out.Header, r.Header, adminHeaders)
+	h.setOrgID(out)
 	h.rp.ServeHTTP(w, out)
 }
 

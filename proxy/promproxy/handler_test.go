@@ -363,3 +363,20 @@ func TestUpstreamDown(t *testing.T) {
 		t.Errorf("error exposes the upstream address to tenants: %q", e.Error)
 	}
 }
+
+func TestOrgIDIsSetAndNeverForwardedFromTheClient(t *testing.T) {
+	h, up := newTestHandler(t, "")
+	for _, orgID := range []string{"", "platform"} {
+		h.opts.OrgID = orgID
+		for _, a := range []tenancy.Access{tenantAccess("team-a"), {Admin: true}} {
+			r := get("/api/v1/query", form("query", "up"))
+			r.Header.Set("X-Scope-OrgID", "victim|other")
+			if w, _ := serve(h, r, a); w.Code != 200 {
+				t.Fatalf("status %d", w.Code)
+			}
+			if got := up.last(t).header.Values("X-Scope-Orgid"); strings.Join(got, ",") != orgID {
+				t.Errorf("org %q admin=%v: upstream X-Scope-OrgID = %q", orgID, a.Admin, got)
+			}
+		}
+	}
+}
