@@ -37,8 +37,8 @@ type Authenticator interface {
 var ErrNoCredentials = fmt.Errorf("%w: no credentials", ErrUnauthenticated)
 
 // Chain tries authenticators in order. Only ErrNoCredentials moves on to the
-// next one; any other error ends the chain, so that a wrong token is never
-// "rescued" by a weaker mechanism further down.
+// next one; any other error (a wrong token, two user headers) ends the
+// chain, so that a failed credential is never "rescued" further down.
 type Chain []Authenticator
 
 // Authenticate implements Authenticator.

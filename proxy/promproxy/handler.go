@@ -86,8 +86,8 @@ type Options struct {
 	// ExtraParams are forwarded in addition to the known parameters.
 	ExtraParams []string
 	// OrgID, when set, is sent as X-Scope-OrgID (Mimir, Cortex).
-	OrgID string
-	Logger      *slog.Logger
+	OrgID  string
+	Logger *slog.Logger
 }
 
 // Handler is the Prometheus API for one upstream. Construct it with New.
