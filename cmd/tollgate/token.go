@@ -43,6 +43,9 @@ configuration entry, which stores only its SHA-256, is printed on stdout.`,
 	hashCmd := &cobra.Command{
 		Use:     "hash",
 		Short:   "Print the SHA-256 of a token read from stdin",
+		Long: `Print the hex SHA-256 of a token read from the first line of stdin: the
+value of auth.tokens[].sha256 that accepts it. Reading from stdin keeps the
+token out of the shell history and the process list.`,
 		Example: `  printf %s "$TOKEN" | tollgate token hash`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
