@@ -1,21 +1,13 @@
 package proxy_test
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // BenchmarkQueryRangeOverhead measures what Tollgate adds to a query_range
@@ -24,30 +16,15 @@ import (
 // do the same upstream work) and once through Tollgate as a tenant. The
 // reported percentiles compare the two within the same run.
 func BenchmarkQueryRangeOverhead(b *testing.B) {
-	end := time.Now().Truncate(time.Minute)
-	var om bytes.Buffer
-	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-2 * time.Hour), End: end, Step: 30 * time.Second}); err != nil {
-		b.Fatal(err)
-	}
-	prom := testenv.StartPrometheus(b, testenv.PrometheusOptions{OpenMetrics: om.Bytes()})
-	cfg, _, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`
-upstreams: {prometheus: %q}
+	gatewayURL, promURL, end := startStack(b, "", `
+upstreams: {prometheus: %[1]q}
 tenancy:
   label: namespace
   tenants:
     - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-`, prom.URL)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	gw := httptest.NewServer(srv)
-	defer gw.Close()
+`)
 
 	params := func(q string) string {
 		return url.Values{
@@ -57,8 +34,8 @@ auth:
 			"step":  {"60"},
 		}.Encode()
 	}
-	directURL := prom.URL + "/api/v1/query_range?" + params(`sum by (service) (rate(http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}[5m]))`)
-	proxyURL := gw.URL + "/api/v1/query_range?" + params(`sum by (service) (rate(http_requests_total[5m]))`)
+	directURL := promURL + "/api/v1/query_range?" + params(`sum by (service) (rate(http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}[5m]))`)
+	proxyURL := gatewayURL + "/api/v1/query_range?" + params(`sum by (service) (rate(http_requests_total[5m]))`)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	get := func(u string, tenant bool) time.Duration {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)

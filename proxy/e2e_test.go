@@ -76,17 +76,35 @@ var (
 	forged     = caller{name: "forged", forged: true, headers: []string{"X-Forwarded-User", "mallory", "X-Forwarded-Groups", "platform-sre,team-payments"}}
 )
 
-func setupE2E(t *testing.T) *e2e {
-	t.Helper()
-	end := time.Now().Truncate(time.Minute)
+// startStack backfills two hours of the synthetic cluster, ending now, into
+// a real Prometheus with the given rules, and starts Tollgate in front of it
+// with the configuration gatewayYAML (a format string whose %[1]q is the
+// Prometheus URL). It returns both URLs and the end of the data.
+func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
+	tb.Helper()
+	end = time.Now().Truncate(time.Minute)
 	var om bytes.Buffer
 	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-2 * time.Hour), End: end, Step: 30 * time.Second}); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	prom := testenv.StartPrometheus(t, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: e2eRules})
+	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: rules})
+	cfg, _, err := config.Parse("test.yaml", []byte(fmt.Sprintf(gatewayYAML, append([]any{prom.URL}, args...)...)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gw := httptest.NewServer(srv)
+	tb.Cleanup(gw.Close)
+	return gw.URL, prom.URL, end
+}
 
-	cfg, _, err := config.Parse("e2e.yaml", []byte(fmt.Sprintf(`
-upstreams: {prometheus: %q}
+func setupE2E(t *testing.T) *e2e {
+	t.Helper()
+	gateway, direct, end := startStack(t, e2eRules, `
+upstreams: {prometheus: %[1]q}
 tenancy:
   label: namespace
   admin_groups: [platform-sre]
@@ -96,22 +114,13 @@ tenancy:
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
   tokens:
-    - {name: ci, sha256: %q, groups: [platform-sre]}
-    - {name: payments-bot, sha256: %q, groups: [team-payments]}
-`, prom.URL, identity.HashToken(adminToken), identity.HashToken(paymentsBot))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(srv)
-	t.Cleanup(gw.Close)
+    - {name: ci, sha256: %[2]q, groups: [platform-sre]}
+    - {name: payments-bot, sha256: %[3]q, groups: [team-payments]}
+`, identity.HashToken(adminToken), identity.HashToken(paymentsBot))
 
 	forgedDialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
 	env := &e2e{
-		gateway: gw.URL, direct: prom.URL,
+		gateway: gateway, direct: direct,
 		evalTime: strconv.FormatInt(end.Unix(), 10),
 		trusted:  &http.Client{Timeout: 30 * time.Second},
 		forged:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: forgedDialer.DialContext}},

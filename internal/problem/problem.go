@@ -62,21 +62,15 @@ func (l *List) Warn(path, msg, fix string) {
 }
 
 // Errors returns only the problems of severity Error.
-func (l List) Errors() List {
-	var out List
-	for _, p := range l {
-		if p.Severity == SeverityError {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (l List) Errors() List { return l.only(SeverityError) }
 
 // Warnings returns only the problems of severity Warning.
-func (l List) Warnings() List {
+func (l List) Warnings() List { return l.only(SeverityWarning) }
+
+func (l List) only(sev Severity) List {
 	var out List
 	for _, p := range l {
-		if p.Severity == SeverityWarning {
+		if p.Severity == sev {
 			out = append(out, p)
 		}
 	}

@@ -13,13 +13,31 @@ var (
 	many = labels.MustNewMatcher(labels.MatchRegexp, "namespace", "team-a|team-b-.*")
 )
 
+type queryCase struct{ name, in, want string }
+
+// runQueryCases confines each input to namespace team-a and compares the
+// printed result.
+func runQueryCases(t *testing.T, cases []queryCase) {
+	t.Helper()
+	e := New()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.Query(tc.in, one)
+			if err != nil {
+				t.Fatalf("Query(%q): %v", tc.in, err)
+			}
+			if got != tc.want {
+				t.Errorf("Query(%q)\n got %s\nwant %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 // The expected outputs below were written by hand from the PromQL printer's
 // rules (matchers sorted within a selector, `by` printed before the
 // argument), not copied from the code under test.
 func TestQueryCoversEveryNodeType(t *testing.T) {
-	cases := []struct {
-		name, in, want string
-	}{
+	cases := []queryCase{
 		// VectorSelector
 		{"bare metric", `up`, `up{namespace="team-a"}`},
 		{"metric with matchers", `up{job="api"}`, `up{job="api",namespace="team-a"}`},
@@ -67,27 +85,14 @@ func TestQueryCoversEveryNodeType(t *testing.T) {
 		{"anchored", `rate(x[5m] anchored)`, `rate(x{namespace="team-a"}[5m] anchored)`},
 		{"smoothed", `x smoothed`, `x{namespace="team-a"} smoothed`},
 	}
-	e := New()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := e.Query(tc.in, one)
-			if err != nil {
-				t.Fatalf("Query(%q): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("Query(%q)\n got %s\nwant %s", tc.in, got, tc.want)
-			}
-		})
-	}
+	runQueryCases(t, cases)
 }
 
 // Bypass classes from docs/security.md (research note (c)): each input tries
 // to read outside the tenant; the rewrite must keep both the user's matcher
 // and the tenant matcher, so that the intersection can only narrow.
 func TestQueryBypassClasses(t *testing.T) {
-	cases := []struct {
-		name, in, want string
-	}{
+	cases := []queryCase{
 		// (c)1 user matcher on the enforced label must never replace ours
 		{"equal victim", `up{namespace="victim"}`, `up{namespace="team-a",namespace="victim"}`},
 		{"regex everything", `up{namespace=~".+"}`, `up{namespace="team-a",namespace=~".+"}`},
@@ -112,18 +117,7 @@ func TestQueryBypassClasses(t *testing.T) {
 		{"deep nesting", `sum(rate(a[5m])) / on() group_left() (count(b offset 1h) + scalar(c @ 1))`,
 			`sum(rate(a{namespace="team-a"}[5m])) / on () group_left () (count(b{namespace="team-a"} offset 1h) + scalar(c{namespace="team-a"} @ 1.000))`},
 	}
-	e := New()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := e.Query(tc.in, one)
-			if err != nil {
-				t.Fatalf("Query(%q): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("Query(%q)\n got %s\nwant %s", tc.in, got, tc.want)
-			}
-		})
-	}
+	runQueryCases(t, cases)
 }
 
 func TestQuerySeveralNamespacesUsesEscapedRegex(t *testing.T) {
