@@ -41,8 +41,8 @@ configuration entry, which stores only its SHA-256, is printed on stdout.`,
 	newCmd.Flags().StringVar(&name, "name", "", "name of the token, shown in logs (required)")
 	newCmd.Flags().StringSliceVar(&groups, "groups", nil, "groups the token acts as, comma-separated (required)")
 	hashCmd := &cobra.Command{
-		Use:     "hash",
-		Short:   "Print the SHA-256 of a token read from stdin",
+		Use:   "hash",
+		Short: "Print the SHA-256 of a token read from stdin",
 		Long: `Print the hex SHA-256 of a token read from the first line of stdin: the
 value of auth.tokens[].sha256 that accepts it. Reading from stdin keeps the
 token out of the shell history and the process list.`,
