@@ -19,9 +19,8 @@ deps:
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tollgate
 
-## test: every test, end-to-end ones against a real Prometheus included
-test: deps
-	$(GO) vet $(PKGS)
+## test: gofmt, go vet and every test, end-to-end ones against a real Prometheus included
+test: deps lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## demo: run the gateway over an embedded Prometheus with a synthetic cluster
