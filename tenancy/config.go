@@ -3,6 +3,7 @@ package tenancy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
@@ -16,6 +17,9 @@ type Config struct {
 	AdminGroups []string `yaml:"admin_groups"`
 	// Tenants maps SSO groups to the namespaces they may read.
 	Tenants []TenantConfig `yaml:"tenants"`
+	// AdminLokiOrgIDs are the Loki org IDs admins query. Default: every
+	// tenant's org ID.
+	AdminLokiOrgIDs []string `yaml:"admin_loki_org_ids"`
 }
 
 // TenantConfig is one entry of `tenancy.tenants`.
@@ -26,6 +30,12 @@ type TenantConfig struct {
 	Namespaces []string `yaml:"namespaces"`
 	CostCenter string   `yaml:"cost_center"`
 	Team       string   `yaml:"team"`
+	// LokiOrgID is the Loki tenant (X-Scope-OrgID) holding this tenant's
+	// logs. Default: the tenant name.
+	LokiOrgID string `yaml:"loki_org_id"`
+	// DefaultNamespace is given to pushed streams that carry no namespace
+	// label. It must be one of Namespaces, not a glob.
+	DefaultNamespace string `yaml:"default_namespace"`
 }
 
 var (
@@ -34,6 +44,9 @@ var (
 	tenantNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	// A namespace is a DNS-1123 label; a glob may add '*' anywhere.
 	namespaceGlobRE = regexp.MustCompile(`^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?$`)
+	// Loki org IDs: the characters Loki accepts in a tenant ID, without '|'
+	// (which joins several IDs in one header).
+	orgIDRE = regexp.MustCompile(`^[a-zA-Z0-9!._*'()-]{1,150}$`)
 	// Label names are restricted to the legacy Prometheus charset so that the
 	// same label can be enforced in PromQL and LogQL (Loki has no UTF-8 names).
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
@@ -58,6 +71,11 @@ func (c Config) Validate() problem.List {
 	}
 	if len(c.Tenants) == 0 {
 		ps.Add("tenancy.tenants", "no tenants are configured", "add at least one tenant with name, groups and namespaces; until then only admins can use Tollgate")
+	}
+	for i, id := range c.AdminLokiOrgIDs {
+		if msg := checkOrgID(id); msg != "" {
+			ps.Add(fmt.Sprintf("tenancy.admin_loki_org_ids[%d]", i), msg, "use letters, digits and !-_.*'(), at most 150 characters")
+		}
 	}
 	names := map[string]int{}
 	owners := map[string]string{}
@@ -96,8 +114,26 @@ func (c Config) Validate() problem.List {
 			}
 			owners[ns] = t.Name
 		}
+		if t.LokiOrgID != "" {
+			if msg := checkOrgID(t.LokiOrgID); msg != "" {
+				ps.Add(path+".loki_org_id", msg, "use letters, digits and !-_.*'(), at most 150 characters; leave it out to use the tenant name")
+			}
+		}
+		if t.DefaultNamespace != "" && (strings.Contains(t.DefaultNamespace, "*") || !slices.Contains(t.Namespaces, t.DefaultNamespace)) {
+			ps.Add(path+".default_namespace", fmt.Sprintf("%q is not one of the tenant's namespaces (globs excluded)", t.DefaultNamespace), "name one of the exact namespaces listed in namespaces, or leave it out to refuse pushed streams without a namespace label")
+		}
 	}
 	return ps
+}
+
+func checkOrgID(id string) string {
+	switch {
+	case id == "." || id == "..":
+		return fmt.Sprintf("%q is not a valid Loki org ID", id)
+	case !orgIDRE.MatchString(id):
+		return fmt.Sprintf("%q is not a valid Loki org ID", id)
+	}
+	return ""
 }
 
 func checkNamespace(ns string) (msg, fix string) {

@@ -16,11 +16,12 @@ import (
 // Tenancy is the compiled `tenancy:` section. It is immutable and safe for
 // concurrent use.
 type Tenancy struct {
-	label   string
-	admins  map[string]bool
-	tenants []*Tenant
-	byGroup map[string][]*Tenant
-	byName  map[string]*Tenant
+	label     string
+	admins    map[string]bool
+	adminOrgs []string
+	tenants   []*Tenant
+	byGroup   map[string][]*Tenant
+	byName    map[string]*Tenant
 }
 
 // Tenant is one team: a name, the groups that belong to it and its namespaces.
@@ -30,6 +31,12 @@ type Tenant struct {
 	Namespaces []string // as configured: exact names and globs
 	CostCenter string
 	Team       string
+	// LokiOrgID is the Loki tenant holding the tenant's logs.
+	LokiOrgID string
+	// DefaultNamespace, if set, is given to pushed streams without one.
+	DefaultNamespace string
+	// Scope is the tenant's own namespaces.
+	Scope Scope
 }
 
 // New compiles a validated configuration. It returns the validation problems
@@ -47,16 +54,23 @@ func New(cfg Config) (*Tenancy, error) {
 	for _, g := range cfg.AdminGroups {
 		t.admins[g] = true
 	}
+	t.adminOrgs = slices.Clone(cfg.AdminLokiOrgIDs)
 	for _, tc := range cfg.Tenants {
 		tn := &Tenant{
-			Name:       tc.Name,
-			Groups:     slices.Clone(tc.Groups),
-			Namespaces: slices.Clone(tc.Namespaces),
-			CostCenter: tc.CostCenter,
-			Team:       tc.Team,
+			Name:             tc.Name,
+			Groups:           slices.Clone(tc.Groups),
+			Namespaces:       slices.Clone(tc.Namespaces),
+			CostCenter:       tc.CostCenter,
+			Team:             tc.Team,
+			LokiOrgID:        tc.LokiOrgID,
+			DefaultNamespace: tc.DefaultNamespace,
+			Scope:            NewScope(cfg.Label, tc.Namespaces),
 		}
 		if tn.Team == "" {
 			tn.Team = tn.Name
+		}
+		if tn.LokiOrgID == "" {
+			tn.LokiOrgID = tn.Name
 		}
 		t.tenants = append(t.tenants, tn)
 		t.byName[tn.Name] = tn
@@ -88,6 +102,12 @@ type Access struct {
 	// Scope is the union of the tenants' namespaces. It is empty for admins
 	// and for identities without any tenant.
 	Scope Scope
+	// LokiOrgIDs are the Loki tenants the identity queries, sorted: its
+	// tenants' org IDs, or for admins tenancy.admin_loki_org_ids (default:
+	// every tenant's).
+	LokiOrgIDs []string
+	// writable are the tenants the identity may push as.
+	writable []*Tenant
 }
 
 // Allowed reports whether the identity may read anything at all.
@@ -123,10 +143,63 @@ func (t *Tenancy) Resolve(groups []string) Access {
 		}
 	}
 	sort.Slice(a.Tenants, func(i, j int) bool { return a.Tenants[i].Name < a.Tenants[j].Name })
-	if !a.Admin {
+	if a.Admin {
+		a.LokiOrgIDs = t.adminOrgs
+		if len(a.LokiOrgIDs) == 0 {
+			a.LokiOrgIDs = orgIDs(t.tenants)
+		}
+		a.LokiOrgIDs = sortedUnique(a.LokiOrgIDs)
+		// Admins push as whichever tenant owns a stream's namespace.
+		a.writable = t.tenants
+	} else {
 		a.Scope = NewScope(t.label, patterns)
+		a.LokiOrgIDs = sortedUnique(orgIDs(a.Tenants))
+		a.writable = a.Tenants
 	}
 	return a
+}
+
+func orgIDs(ts []*Tenant) []string {
+	out := make([]string, len(ts))
+	for i, tn := range ts {
+		out[i] = tn.LokiOrgID
+	}
+	return out
+}
+
+func sortedUnique(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// Owners returns the tenants, among those the identity may write as, whose
+// namespaces include ns. For admins that is every tenant.
+func (a Access) Owners(ns string) []*Tenant {
+	var out []*Tenant
+	for _, tn := range a.writable {
+		if tn.Scope.Matches(ns) {
+			out = append(out, tn)
+		}
+	}
+	return out
+}
+
+// DefaultNamespace returns the namespace given to pushed streams that carry
+// none: the identity's tenants' default_namespace, when they configure
+// exactly one between them.
+func (a Access) DefaultNamespace() (string, bool) {
+	var defaults []string
+	for _, tn := range a.Tenants {
+		if tn.DefaultNamespace != "" {
+			defaults = append(defaults, tn.DefaultNamespace)
+		}
+	}
+	defaults = sortedUnique(defaults)
+	if len(defaults) != 1 {
+		return "", false
+	}
+	return defaults[0], true
 }
 
 // Scope is a set of namespaces, given as exact names and globs, on one label.

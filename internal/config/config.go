@@ -44,6 +44,10 @@ type Upstreams struct {
 	// the Prometheus upstream, as Mimir and Cortex require. Client copies of
 	// the header are never forwarded.
 	PrometheusOrgID string `yaml:"prometheus_org_id"`
+	// Loki is the base URL of Loki (single binary, or the query frontend
+	// and distributor behind one gateway). Optional: without it the Loki
+	// API is not served.
+	Loki string `yaml:"loki"`
 }
 
 // Proxy tunes the query proxy. Every key is optional.
@@ -52,6 +56,9 @@ type Proxy struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// UpstreamTimeout bounds a whole upstream request (default 5m).
 	UpstreamTimeout Duration `yaml:"upstream_timeout"`
+	// MaxPushBytes caps a Loki push body as sent (default 16 MiB); once
+	// decompressed it may be at most DefaultMaxPushDecompressed.
+	MaxPushBytes int64 `yaml:"max_push_bytes"`
 	// ExtraParams are additional query parameters forwarded to the upstream
 	// on the query and metadata endpoints. Unknown parameters are refused by
 	// default so that no backend-specific option can widen a query.
@@ -62,6 +69,9 @@ type Proxy struct {
 const (
 	DefaultListen       = "127.0.0.1:9091"
 	DefaultMaxBodyBytes = 4 << 20
+	DefaultMaxPushBytes = 16 << 20
+	// DefaultMaxPushDecompressed matches Loki's own default limit.
+	DefaultMaxPushDecompressed = 100 << 20
 	DefaultTimeout      = 5 * time.Minute
 )
 
@@ -140,6 +150,9 @@ func (f *File) applyDefaults() {
 	if f.Proxy.MaxBodyBytes == 0 {
 		f.Proxy.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if f.Proxy.MaxPushBytes == 0 {
+		f.Proxy.MaxPushBytes = DefaultMaxPushBytes
+	}
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
@@ -157,11 +170,17 @@ func (f *File) validate() problem.List {
 	} else {
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
 	}
+	if f.Upstreams.Loki != "" {
+		checkURL(&ps, "upstreams.loki", f.Upstreams.Loki)
+	}
 	if strings.ContainsAny(f.Upstreams.PrometheusOrgID, "\r\n") {
 		ps.Add("upstreams.prometheus_org_id", "contains a line break", "give the Mimir/Cortex tenant ID on one line")
 	}
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
+	if f.Proxy.MaxPushBytes < 0 {
+		ps.Add("proxy.max_push_bytes", "is negative", "leave it out for the default of 16 MiB, or give a size in bytes")
+	}
 	if f.Proxy.MaxBodyBytes < 0 {
 		ps.Add("proxy.max_body_bytes", "is negative", "leave it out for the default of 4 MiB, or give a size in bytes")
 	}

@@ -1,13 +1,13 @@
 package promproxy
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 
+	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -17,10 +17,10 @@ const maxFilteredBody = 256 << 20
 // serveFiltered forwards a rules or alerts request and returns only what
 // belongs to the scope. These are the only responses Tollgate re-serialises;
 // every other one streams through untouched.
-func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, params url.Values, scope tenancy.Scope) {
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, ps url.Values, scope tenancy.Scope) {
+	ctx, cancel := upstream.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, params)
+	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, ps)
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
 		return
@@ -28,15 +28,15 @@ func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route
 	// Without our own Accept-Encoding the transport negotiates gzip and
 	// decompresses transparently.
 	out.Header.Del("Accept-Encoding")
-	resp, err := h.client.Do(out)
+	resp, err := h.up.Do(out)
 	if err != nil {
-		h.upstreamError(w, r, err)
+		h.up.Error(w, r, err)
 		return
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
 	if err != nil {
-		h.upstreamError(w, r, err)
+		h.up.Error(w, r, err)
 		return
 	}
 	if len(body) > maxFilteredBody {

@@ -10,14 +10,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"path"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/proxy/params"
 	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -94,8 +95,7 @@ type Options struct {
 type Handler struct {
 	opts     Options
 	enforcer *promenforce.Enforcer
-	rp       *httputil.ReverseProxy
-	client   *http.Client
+	up       *upstream.Upstream
 }
 
 // New builds a Handler.
@@ -106,22 +106,32 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{
-		opts:     opts,
-		enforcer: promenforce.New(),
-		client:   &http.Client{Transport: opts.Transport},
-	}
-	h.rp = &httputil.ReverseProxy{
-		// Rewrite (not Director) so that X-Forwarded-* and hop-by-hop headers
-		// from the client are never forwarded; the outbound request is built
-		// by forward() from an allowlist.
-		Rewrite:   func(*httputil.ProxyRequest) {},
+	h := &Handler{opts: opts, enforcer: promenforce.New()}
+	h.up = upstream.New(upstream.Options{
+		Base:      opts.Upstream,
+		Name:      "the upstream Prometheus API",
 		Transport: opts.Transport,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			h.upstreamError(w, r, err)
+		Logger:    opts.Logger,
+		WriteError: func(w http.ResponseWriter, status int, msg string) {
+			WriteError(w, status, errorType(status), msg)
 		},
-	}
+	})
 	return h
+}
+
+// errorType maps an HTTP status to the Prometheus API's errorType.
+func errorType(status int) string {
+	switch status {
+	case http.StatusGatewayTimeout:
+		return ErrTimeout
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return ErrUnavailable
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusInternalServerError:
+		return ErrInternal
+	}
+	return ErrBadData
 }
 
 // Name implements proxy.API.
@@ -186,23 +196,18 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 		WriteError(w, http.StatusForbidden, ErrForbidden, fmt.Sprintf("%s is not available to tenants; it is not confined to namespaces", p))
 		return
 	}
-	params, err := readParams(r, h.opts.MaxBodyBytes)
+	ps, err := params.Read(r, h.opts.MaxBodyBytes)
 	if err == nil {
-		err = checkParams(params, rt.params, h.opts.ExtraParams)
+		err = params.Check(ps, rt.params, h.opts.ExtraParams)
 	}
 	if err != nil {
-		var pe *paramError
-		if errors.As(err, &pe) {
-			WriteError(w, pe.status, ErrBadData, pe.msg)
-			return
-		}
-		WriteError(w, http.StatusBadRequest, ErrBadData, err.Error())
+		WriteError(w, params.Status(err), ErrBadData, err.Error())
 		return
 	}
 	m := a.Scope.Matcher()
 	switch rt.kind {
 	case kindQuery:
-		q := params.Get("query")
+		q := ps.Get("query")
 		if q == "" {
 			WriteError(w, http.StatusBadRequest, ErrBadData, "parameter \"query\" is missing")
 			return
@@ -213,9 +218,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 			return
 		}
 		h.opts.Logger.DebugContext(r.Context(), "query confined", "route", rt.name, "query", q, "enforced", enforced)
-		params.Set("query", enforced)
+		ps.Set("query", enforced)
 	case kindMatch:
-		sels := params["match[]"]
+		sels := ps["match[]"]
 		if len(sels) == 0 {
 			sels = []string{promenforce.MatchAll(m)}
 		} else {
@@ -226,12 +231,12 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 				}
 			}
 		}
-		params["match[]"] = sels
+		ps["match[]"] = sels
 	case kindFilterRules, kindFilterAlerts:
-		h.serveFiltered(w, r, rt, upstreamPath, params, a.Scope)
+		h.serveFiltered(w, r, rt, upstreamPath, ps, a.Scope)
 		return
 	}
-	h.forward(w, r, rt, upstreamPath, params)
+	h.forward(w, r, rt, upstreamPath, ps)
 }
 
 func (h *Handler) enforceError(w http.ResponseWriter, err error) {
@@ -243,40 +248,22 @@ func (h *Handler) enforceError(w http.ResponseWriter, err error) {
 	}
 }
 
-// forwardedHeaders are the only request headers sent upstream. An allowlist,
-// not a blocklist: identity headers, X-Scope-OrgID, label-policy headers and
-// whatever a future backend starts to trust are dropped by default.
-var forwardedHeaders = []string{"Accept", "Accept-Encoding", "User-Agent", "Traceparent", "Tracestate"}
-
 // adminHeaders are also forwarded for admins, whose bodies pass unchanged.
 var adminHeaders = []string{"Content-Type", "Content-Encoding", "X-Prometheus-Remote-Write-Version", "X-Prometheus-Remote-Read-Version"}
 
 // upstreamRequest builds the outbound request from the enforced parameter
 // set alone: nothing of the client's URL or body survives except through it.
-func (h *Handler) upstreamRequest(ctx context.Context, r *http.Request, rt route, upstreamPath string, params url.Values) (*http.Request, error) {
-	u := *h.opts.Upstream
-	u.Path = strings.TrimSuffix(u.Path, "/") + upstreamPath
-	u.RawPath = ""
-	encoded := params.Encode()
-	var out *http.Request
-	var err error
-	if r.Method == http.MethodPost && rt.post {
-		out, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(encoded))
-		if err == nil {
-			out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		u.RawQuery = encoded
-		method := r.Method
-		if method == http.MethodPost {
-			method = http.MethodGet
-		}
-		out, err = http.NewRequestWithContext(ctx, method, u.String(), nil)
+// Prometheus serves some endpoints with GET only; a tenant's POST to them is
+// sent as GET.
+func (h *Handler) upstreamRequest(ctx context.Context, r *http.Request, rt route, upstreamPath string, ps url.Values) (*http.Request, error) {
+	method := r.Method
+	if method == http.MethodPost && !rt.post {
+		method = http.MethodGet
 	}
+	out, err := h.up.Request(ctx, method, upstreamPath, ps, r.Header, upstream.Forwarded)
 	if err != nil {
-		return nil, fmt.Errorf("building upstream request: %w", err)
+		return nil, err
 	}
-	copyHeaders(out.Header, r.Header, forwardedHeaders)
 	h.setOrgID(out)
 	return out, nil
 }
@@ -287,56 +274,33 @@ func (h *Handler) setOrgID(out *http.Request) {
 	}
 }
 
-func copyHeaders(dst, src http.Header, names []string) {
-	for _, k := range names {
-		if vs := src.Values(k); len(vs) > 0 {
-			dst[k] = append([]string(nil), vs...)
-		}
-	}
-}
-
 // forward streams the upstream response to the client unchanged.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, params url.Values) {
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, ps url.Values) {
+	ctx, cancel := upstream.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, params)
+	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, ps)
 	if err != nil {
 		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
 		return
 	}
-	h.rp.ServeHTTP(w, out)
+	h.up.Proxy(w, out)
 }
 
 // forwardAdmin passes an admin's request unrewritten, with the same header
 // allowlist, so that identity headers never reach the upstream.
 func (h *Handler) forwardAdmin(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	ctx, cancel := upstream.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	u := *h.opts.Upstream
-	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-	u.RawPath = ""
-	u.RawQuery = r.URL.RawQuery
-	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), r.Body)
+	target := h.up.URL(r.URL.Path)
+	target.RawQuery = r.URL.RawQuery
+	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), r.Body)
 	if err != nil {
 		WriteError(w, http.StatusBadRequest, ErrBadData, err.Error())
 		return
 	}
 	out.ContentLength = r.ContentLength
-	copyHeaders(out.Header, r.Header, forwardedHeaders)
-	copyHeaders(out.Header, r.Header, adminHeaders)
+	upstream.CopyHeaders(out.Header, r.Header, upstream.Forwarded)
+	upstream.CopyHeaders(out.Header, r.Header, adminHeaders)
 	h.setOrgID(out)
-	h.rp.ServeHTTP(w, out)
-}
-
-func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		WriteError(w, http.StatusGatewayTimeout, ErrTimeout, "upstream did not answer within "+h.opts.Timeout.String()+" (proxy.upstream_timeout)")
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads this answer.
-		w.WriteHeader(499)
-	default:
-		h.opts.Logger.ErrorContext(r.Context(), "upstream request failed", "path", r.URL.Path, "err", err)
-		WriteError(w, http.StatusBadGateway, ErrUnavailable, "the upstream Prometheus API is unreachable; Tollgate's log has the details")
-	}
+	h.up.Proxy(w, out)
 }

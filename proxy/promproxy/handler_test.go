@@ -14,8 +14,8 @@ import (
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
-// upstream records what reaches the backend.
-type upstream struct {
+// fakeUpstream records what reaches the backend.
+type fakeUpstream struct {
 	mu       sync.Mutex
 	requests []received
 	respond  func(w http.ResponseWriter, r *http.Request)
@@ -29,7 +29,7 @@ type received struct {
 	body         string
 }
 
-func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (u *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rec := received{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), rawQuery: r.URL.RawQuery, body: string(body)}
 	rec.params, _ = url.ParseQuery(r.URL.RawQuery)
@@ -49,7 +49,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
 }
 
-func (u *upstream) last(t *testing.T) received {
+func (u *fakeUpstream) last(t *testing.T) received {
 	t.Helper()
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -59,15 +59,15 @@ func (u *upstream) last(t *testing.T) received {
 	return u.requests[len(u.requests)-1]
 }
 
-func (u *upstream) count() int {
+func (u *fakeUpstream) count() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.requests)
 }
 
-func newTestHandler(t *testing.T, prefix string) (*Handler, *upstream) {
+func newTestHandler(t *testing.T, prefix string) (*Handler, *fakeUpstream) {
 	t.Helper()
-	up := &upstream{}
+	up := &fakeUpstream{}
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
 	base, _ := url.Parse(srv.URL + prefix)

@@ -1,4 +1,7 @@
-package promproxy
+// Package params reads the parameters of an API request the one way every
+// Tollgate API reads them: URL and form body merged into one set, checked
+// against the route's known parameters, with ambiguity refused.
+package params
 
 import (
 	"errors"
@@ -11,23 +14,32 @@ import (
 	"strings"
 )
 
-// paramError is a client error in the request parameters, answered with
-// the given HTTP status and a bad_data error.
-type paramError struct {
-	status int
-	msg    string
+// Error is a client error in the request parameters, to be answered with
+// Status.
+type Error struct {
+	Status int
+	Msg    string
 }
 
-func (e *paramError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.Msg }
 
 func badParams(format string, args ...any) error {
-	return &paramError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
 }
 
-// readParams merges URL and form-body parameters into one set. Reading both
+// Status returns the HTTP status for an error returned by Read or Check.
+func Status(err error) int {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Status
+	}
+	return http.StatusBadRequest
+}
+
+// Read merges URL and form-body parameters into one set. Reading both
 // channels here, once, is what keeps the authorisation and the enforcement
 // from ever looking at different values (research note (c) 6 and 8).
-func readParams(r *http.Request, maxBody int64) (url.Values, error) {
+func Read(r *http.Request, maxBody int64) (url.Values, error) {
 	if strings.Contains(r.URL.RawQuery, ";") {
 		// Go drops pairs containing ';' while other layers split on it; a
 		// query string that means different things to different parsers is
@@ -46,19 +58,19 @@ func readParams(r *http.Request, maxBody int64) (url.Values, error) {
 		return params, nil
 	case http.MethodPost:
 	default:
-		return nil, &paramError{status: http.StatusMethodNotAllowed, msg: fmt.Sprintf("method %s is not allowed; use GET or POST", r.Method)}
+		return nil, &Error{Status: http.StatusMethodNotAllowed, Msg: fmt.Sprintf("method %s is not allowed; use GET or POST", r.Method)}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return nil, &paramError{status: http.StatusUnsupportedMediaType, msg: fmt.Sprintf("content type %q is not supported; send parameters as application/x-www-form-urlencoded", ct)}
+			return nil, &Error{Status: http.StatusUnsupportedMediaType, Msg: fmt.Sprintf("content type %q is not supported; send parameters as application/x-www-form-urlencoded", ct)}
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, &paramError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body is larger than %d bytes (proxy.max_body_bytes)", maxBody)}
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes (proxy.max_body_bytes)", maxBody)}
 		}
 		return nil, badParams("reading request body: %v", err)
 	}
@@ -75,11 +87,11 @@ func readParams(r *http.Request, maxBody int64) (url.Values, error) {
 	return params, nil
 }
 
-// checkParams refuses parameters the route does not know and repeated
+// Check refuses parameters the route does not know and repeated
 // single-valued parameters. Prometheus reads the first `query`, Thanos and
 // VictoriaMetrics have read others; a duplicate is ambiguous, so it is an
 // error, never silently collapsed. Parameters named `x[]` are lists.
-func checkParams(params url.Values, allowed []string, extra []string) error {
+func Check(params url.Values, allowed []string, extra []string) error {
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)

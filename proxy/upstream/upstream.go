@@ -1,0 +1,135 @@
+// Package upstream sends enforced requests to a backend (Prometheus, Loki)
+// and streams the answers back. Requests are built from scratch: a path, a
+// parameter set and an allowlist of headers, so that nothing of the client's
+// request reaches the backend unless an API handler put it there on purpose.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Forwarded are the request headers every API forwards. An allowlist, not a
+// blocklist: identity headers, X-Scope-OrgID, label-policy headers and
+// whatever a future backend starts to trust are dropped by default.
+var Forwarded = []string{"Accept", "Accept-Encoding", "User-Agent", "Traceparent", "Tracestate"}
+
+// StatusClientClosed is the de-facto status for a client that went away.
+const StatusClientClosed = 499
+
+// Options configure an Upstream.
+type Options struct {
+	// Base is the backend's base URL; its path is kept as a prefix.
+	Base *url.URL
+	// Name is the backend's name in error messages ("Prometheus").
+	Name      string
+	Transport http.RoundTripper
+	Logger    *slog.Logger
+	// WriteError writes an error in the calling API's own format.
+	WriteError func(w http.ResponseWriter, status int, msg string)
+}
+
+// Upstream is one backend.
+type Upstream struct {
+	opts   Options
+	rp     *httputil.ReverseProxy
+	client *http.Client
+}
+
+// New builds an Upstream.
+func New(opts Options) *Upstream {
+	if opts.Transport == nil {
+		opts.Transport = http.DefaultTransport
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	u := &Upstream{opts: opts, client: &http.Client{Transport: opts.Transport}}
+	u.rp = &httputil.ReverseProxy{
+		// Rewrite (not Director), so that X-Forwarded-* and hop-by-hop
+		// headers of the client never pass; requests come from Request.
+		Rewrite:      func(*httputil.ProxyRequest) {},
+		Transport:    opts.Transport,
+		ErrorHandler: u.Error,
+	}
+	return u
+}
+
+// Request builds an outbound request to path under the base URL. params go
+// in the query string, or, for POST, in a form body. The headers named in
+// allow are copied from src.
+func (u *Upstream) Request(ctx context.Context, method, path string, params url.Values, src http.Header, allow ...[]string) (*http.Request, error) {
+	target := u.URL(path)
+	var body io.Reader
+	if method == http.MethodPost {
+		body = strings.NewReader(params.Encode())
+	} else {
+		target.RawQuery = params.Encode()
+	}
+	out, err := http.NewRequestWithContext(ctx, method, target.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("building the %s request: %w", u.opts.Name, err)
+	}
+	if method == http.MethodPost {
+		out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for _, names := range allow {
+		CopyHeaders(out.Header, src, names)
+	}
+	return out, nil
+}
+
+// URL returns the backend URL of a path.
+func (u *Upstream) URL(path string) url.URL {
+	target := *u.opts.Base
+	target.Path = strings.TrimSuffix(target.Path, "/") + path
+	target.RawPath = ""
+	target.RawQuery = ""
+	return target
+}
+
+// Proxy sends out and streams the answer to w unchanged, protocol upgrades
+// (websockets) included.
+func (u *Upstream) Proxy(w http.ResponseWriter, out *http.Request) { u.rp.ServeHTTP(w, out) }
+
+// Do sends out and returns the answer, for responses the API rewrites.
+func (u *Upstream) Do(out *http.Request) (*http.Response, error) { return u.client.Do(out) }
+
+// Error answers a failed upstream request in the API's format. The
+// backend's address stays in Tollgate's log, out of tenants' sight.
+func (u *Upstream) Error(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		u.opts.WriteError(w, http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer in time (proxy.upstream_timeout)", u.opts.Name))
+	case errors.Is(err, context.Canceled):
+		w.WriteHeader(StatusClientClosed) // nobody reads this answer
+	default:
+		u.opts.Logger.ErrorContext(r.Context(), "upstream request failed", "upstream", u.opts.Name, "path", r.URL.Path, "err", err)
+		u.opts.WriteError(w, http.StatusBadGateway, fmt.Sprintf("%s is unreachable; Tollgate's log has the details", u.opts.Name))
+	}
+}
+
+// WithTimeout bounds an upstream request. A zero timeout means none (tail).
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// CopyHeaders copies the named headers from src to dst.
+func CopyHeaders(dst, src http.Header, names []string) {
+	for _, k := range names {
+		if vs := src.Values(k); len(vs) > 0 {
+			dst[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
+	}
+}
