@@ -72,7 +72,7 @@ const (
 	DefaultMaxPushBytes = 16 << 20
 	// DefaultMaxPushDecompressed matches Loki's own default limit.
 	DefaultMaxPushDecompressed = 100 << 20
-	DefaultTimeout      = 5 * time.Minute
+	DefaultTimeout             = 5 * time.Minute
 )
 
 // Duration is a time.Duration written as "30s", "5m" or "1h30m" in YAML.
