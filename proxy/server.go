@@ -18,6 +18,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -135,7 +136,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if route == "" {
-		api.WriteError(rec, http.StatusNotFound, promproxy.ErrNotFound, fmt.Sprintf("%s is not served by Tollgate; it serves the Prometheus HTTP API under /api/v1/ and /federate", r.URL.Path))
+		api.WriteError(rec, http.StatusNotFound, promproxy.ErrNotFound, fmt.Sprintf("%s is not served by Tollgate; it serves the Prometheus HTTP API under /api/v1/ and /federate, and the Loki HTTP API under /loki/api/v1/", r.URL.Path))
 		route = "unknown"
 		return
 	}
@@ -236,7 +237,25 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		OrgID:        cfg.Upstreams.PrometheusOrgID,
 		Logger:       logger,
 	})
-	opts := Options{Tenancy: tn, Auth: auth, APIs: []API{prom}, Logger: logger}
+	apis := []API{prom}
+	if cfg.Upstreams.Loki != "" {
+		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
+		if err != nil {
+			return nil, fmt.Errorf("upstreams.loki: %w", err)
+		}
+		apis = append(apis, lokiproxy.New(lokiproxy.Options{
+			Upstream:            lokiURL,
+			Label:               cfg.Tenancy.Label,
+			Transport:           transport,
+			MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
+			MaxPushBytes:        cfg.Proxy.MaxPushBytes,
+			MaxPushDecompressed: config.DefaultMaxPushDecompressed,
+			Timeout:             time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams:         cfg.Proxy.ExtraParams,
+			Logger:              logger,
+		}))
+	}
+	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger}
 	if reg != nil {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
