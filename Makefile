@@ -4,16 +4,27 @@ BIN     := bin/tollgate
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
+# The real Loki server for end-to-end tests and the demo, built from the
+# pinned module in tools/loki (its own module, so Loki's dependencies never
+# reach bin/tollgate). About 6-10 minutes cold; rebuilt only when the pin changes.
+LOKI    := .cache/bin/loki
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps build test demo bench lint fuzz clean
+.PHONY: all deps loki build test demo bench lint fuzz clean
 
 all: build
 
-## deps: install missing system packages (Debian prometheus for the e2e tests)
-deps:
+## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8 if missing
+deps: $(LOKI)
 	@./scripts/install-deps.sh
+
+## loki: build the real Loki server into .cache/bin/loki
+loki: $(LOKI)
+
+$(LOKI): tools/loki/go.mod tools/loki/go.sum
+	@echo "building Loki v3.7.8 into $(LOKI) (cached; takes several minutes the first time)"
+	cd tools/loki && $(GO) build -trimpath -ldflags '-s -w' -o ../../$(LOKI) github.com/grafana/loki/v3/cmd/loki
 
 ## build: build bin/tollgate
 build:
@@ -23,8 +34,8 @@ build:
 test: deps lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-## demo: run the gateway over an embedded Prometheus with a synthetic cluster
-demo: build
+## demo: run the gateway over an embedded Prometheus and a real Loki with a synthetic cluster
+demo: build $(LOKI)
 	./$(BIN) demo
 
 ## bench: rewrite cost per query, and Tollgate's added query_range latency against a real Prometheus measured in the same run
@@ -40,6 +51,7 @@ lint:
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/promenforce/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/logqlenforce/
 
 clean:
 	rm -rf bin

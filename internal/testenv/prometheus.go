@@ -127,12 +127,18 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 // freeAddr returns a loopback address with a port that was free a moment ago.
 func freeAddr(t testing.TB) string {
 	t.Helper()
+	return "127.0.0.1:" + strconv.Itoa(freePort(t))
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func waitReady(url string, exited <-chan error, timeout time.Duration) error {
