@@ -118,3 +118,70 @@ func TestValidate(t *testing.T) {
 		t.Error("New accepted an invalid configuration")
 	}
 }
+
+func TestLokiOrgsOwnersAndDefaults(t *testing.T) {
+	tn, err := New(Config{
+		Label:       "namespace",
+		AdminGroups: []string{"platform-sre"},
+		Tenants: []TenantConfig{
+			{Name: "payments", Groups: []string{"team-payments", "finance"}, Namespaces: []string{"team-payments-prod", "team-payments-*"}, DefaultNamespace: "team-payments-prod"},
+			{Name: "checkout", Groups: []string{"team-checkout", "finance"}, Namespaces: []string{"team-checkout-prod"}, LokiOrgID: "shop"},
+			{Name: "cart", Groups: []string{"team-cart"}, Namespaces: []string{"team-cart-prod", "team-checkout-prod"}, LokiOrgID: "shop", DefaultNamespace: "team-cart-prod"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for groups, want := range map[string]string{
+		"team-payments":           "payments",
+		"finance":                 "payments,shop",
+		"team-checkout,team-cart": "shop",
+		"platform-sre":            "payments,shop",
+	} {
+		if got := strings.Join(tn.Resolve(strings.Split(groups, ",")).LokiOrgIDs, ","); got != want {
+			t.Errorf("%s: org IDs %s, want %s", groups, got, want)
+		}
+	}
+	owners := func(a Access, ns string) string {
+		var names []string
+		for _, o := range a.Owners(ns) {
+			names = append(names, o.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	finance := tn.Resolve([]string{"finance"})
+	if got := owners(finance, "team-checkout-prod"); got != "checkout" {
+		t.Errorf("finance owners of team-checkout-prod: %q (cart is not finance's)", got)
+	}
+	if got := owners(tn.Resolve([]string{"platform-sre"}), "team-checkout-prod"); got != "checkout,cart" {
+		t.Errorf("admin owners: %q", got)
+	}
+	if got := owners(finance, "kube-system"); got != "" {
+		t.Errorf("nobody owns kube-system: %q", got)
+	}
+	for groups, want := range map[string]string{"team-payments": "team-payments-prod", "finance": "team-payments-prod", "team-payments,team-cart": "", "team-checkout": ""} {
+		got, ok := tn.Resolve(strings.Split(groups, ",")).DefaultNamespace()
+		if got != want || ok != (want != "") {
+			t.Errorf("%s: default namespace %q %v, want %q", groups, got, ok, want)
+		}
+	}
+}
+
+func TestValidateLokiFields(t *testing.T) {
+	ps := Config{
+		Label:           "namespace",
+		AdminLokiOrgIDs: []string{"a|b"},
+		Tenants: []TenantConfig{
+			{Name: "a", Groups: []string{"g"}, Namespaces: []string{"ns-1", "ns-*"}, LokiOrgID: "..", DefaultNamespace: "ns-*"},
+			{Name: "b", Groups: []string{"g"}, Namespaces: []string{"ns-2"}, DefaultNamespace: "ns-3"},
+		},
+	}.Validate()
+	var got []string
+	for _, p := range ps.Errors() {
+		got = append(got, p.Path)
+	}
+	want := "tenancy.admin_loki_org_ids[0] tenancy.tenants[0].loki_org_id tenancy.tenants[0].default_namespace tenancy.tenants[1].default_namespace"
+	if strings.Join(got, " ") != want {
+		t.Errorf("problems %v, want %s", got, want)
+	}
+}

@@ -222,8 +222,9 @@ func (h *Handler) checkPush(req *logproto.PushRequest, a tenancy.Access) (string
 			}
 			ns = def
 			lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
-			s.Labels = lbs.String()
 		}
+		// Forward the labels as parsed and checked, in canonical form.
+		s.Labels = lbs.String()
 		owners := a.Owners(ns)
 		if len(owners) == 0 {
 			offenders = append(offenders, fmt.Sprintf("%s (%s %q is not yours)", s.Labels, label, ns))
