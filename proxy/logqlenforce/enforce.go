@@ -37,6 +37,9 @@ func Query(query string, m *labels.Matcher) (string, error) {
 	if m == nil {
 		return "", errors.New("logqlenforce: nil matcher")
 	}
+	if err := checkCost(query); err != nil {
+		return "", err
+	}
 	expr, err := syntax.ParseExprWithoutValidation(query)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -54,6 +57,9 @@ func Query(query string, m *labels.Matcher) (string, error) {
 // Selector confines a bare stream selector, as sent in `match[]` of the
 // series API, and returns it printed again.
 func Selector(sel string, m *labels.Matcher) (string, error) {
+	if err := checkCost(sel); err != nil {
+		return "", err
+	}
 	ms, err := syntax.ParseMatchers(sel, false)
 	if err != nil {
 		return "", fmt.Errorf("%w: %q is not a stream selector: %w", ErrInvalid, sel, err)
