@@ -38,10 +38,11 @@ test: deps lint
 demo: build $(LOKI)
 	./$(BIN) demo
 
-## bench: rewrite cost per query, and Tollgate's added query_range latency against a real Prometheus measured in the same run
+## bench: PromQL and LogQL rewrite cost per query; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/
+	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/ ./proxy/logqlenforce/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
+	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
 
 ## lint: gofmt and go vet
 lint:

@@ -57,6 +57,12 @@ limits_config:
   allow_structured_metadata: true
   volume_enabled: true
   reject_old_samples: false
+  # Tests and benchmarks push in bursts; Loki's default 4 MB/s per tenant
+  # would turn a throughput measurement into a rate-limit measurement.
+  ingestion_rate_mb: 1024
+  ingestion_burst_size_mb: 1024
+  per_stream_rate_limit: 1GB
+  per_stream_rate_limit_burst: 1GB
 querier:
   multi_tenant_queries_enabled: true
 pattern_ingester:
