@@ -43,10 +43,14 @@ Exit status: 0 when the file is valid, 1 when it has errors.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s is valid: listen %s, upstream %s\n", args[0], cfg.Listen, cfg.Upstreams.Prometheus)
+			fmt.Fprintf(out, "%s is valid: listen %s, prometheus %s", args[0], cfg.Listen, cfg.Upstreams.Prometheus)
+			if cfg.Upstreams.Loki != "" {
+				fmt.Fprintf(out, ", loki %s", cfg.Upstreams.Loki)
+			}
+			fmt.Fprintln(out)
 			fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
 			for _, t := range tn.Tenants() {
-				fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","))
+				fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %-44s loki org %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","), t.LokiOrgID)
 			}
 			return nil
 		},
