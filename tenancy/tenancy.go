@@ -288,3 +288,14 @@ func (s Scope) Matches(namespace string) bool {
 func (s Scope) Namespaces() []string {
 	return append(slices.Clone(s.exact), s.globs...)
 }
+
+// HasMatcher reports whether ms contains a matcher equal to m: the check
+// that a rewritten selector carries a scope's matcher.
+func HasMatcher(ms []*labels.Matcher, m *labels.Matcher) bool {
+	for _, x := range ms {
+		if x.Type == m.Type && x.Name == m.Name && x.Value == m.Value {
+			return true
+		}
+	}
+	return false
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/grafana/loki/v3/pkg/logql/syntax"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // ErrInvalid wraps errors caused by a query that does not parse or does not
@@ -175,20 +177,10 @@ func Unconfined(expr syntax.Expr, m *labels.Matcher) (bad string) {
 		if bad != "" {
 			return false
 		}
-		if me, ok := e.(*syntax.MatchersExpr); ok && !HasMatcher(me.Mts, m) {
+		if me, ok := e.(*syntax.MatchersExpr); ok && !tenancy.HasMatcher(me.Mts, m) {
 			bad = me.String()
 		}
 		return true
 	})
 	return bad
-}
-
-// HasMatcher reports whether ms contains a matcher equal to m.
-func HasMatcher(ms []*labels.Matcher, m *labels.Matcher) bool {
-	for _, x := range ms {
-		if x.Type == m.Type && x.Name == m.Name && x.Value == m.Value {
-			return true
-		}
-	}
-	return false
 }

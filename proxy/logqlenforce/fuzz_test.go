@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/grafana/loki/v3/pkg/logql/syntax"
+	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // FuzzQuery checks the rewriter's security property: for any query Loki's
@@ -42,7 +43,7 @@ func FuzzQuery(f *testing.F) {
 		}
 		for _, sel := range selectors(t, expr) {
 
-			if !HasMatcher(sel.Mts, many) {
+			if !tenancy.HasMatcher(sel.Mts, many) {
 				t.Fatalf("selector %s in %q (from %q) lacks the tenant matcher", sel, out, q)
 			}
 		}

@@ -12,7 +12,9 @@ import (
 	"fmt"
 
 	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // ErrInvalid wraps errors caused by a query that does not parse; the proxy
@@ -211,20 +213,10 @@ func Unconfined(expr parser.Expr, m *labels.Matcher) (bad string) {
 		if !ok || bad != "" {
 			return nil
 		}
-		if !HasMatcher(vs.LabelMatchers, m) {
+		if !tenancy.HasMatcher(vs.LabelMatchers, m) {
 			bad = vs.String()
 		}
 		return nil
 	})
 	return bad
-}
-
-// HasMatcher reports whether ms contains a matcher equal to m.
-func HasMatcher(ms []*labels.Matcher, m *labels.Matcher) bool {
-	for _, x := range ms {
-		if x.Type == m.Type && x.Name == m.Name && x.Value == m.Value {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // FuzzQuery checks the security property of the rewriter: for any query that
@@ -44,7 +45,7 @@ func FuzzQuery(f *testing.F) {
 			t.Fatalf("rewritten query %q (from %q) does not parse: %v", out, q, err)
 		}
 		for _, vs := range selectors(t, expr) {
-			if !HasMatcher(vs.LabelMatchers, tenant) {
+			if !tenancy.HasMatcher(vs.LabelMatchers, tenant) {
 				t.Fatalf("selector %s in %q (from %q) lacks the tenant matcher", vs, out, q)
 			}
 		}
