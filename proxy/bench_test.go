@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/v3/pkg/logproto"
+
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
 	"github.com/tollgate-dev/tollgate/proxy"

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/grafana/loki/v3/pkg/logql/syntax"
+
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
