@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,9 +14,7 @@ import (
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/v3/pkg/logproto"
 
-	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // BenchmarkQueryRangeOverhead measures what Tollgate adds to a query_range
@@ -97,7 +94,7 @@ auth:
 func BenchmarkLokiPushThroughput(b *testing.B) {
 	const linesPerPush = 1000
 	loki := testenv.StartLoki(b)
-	cfg, _, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`
+	gatewayURL := startGateway(b, fmt.Sprintf(`
 upstreams: {prometheus: "http://127.0.0.1:1", loki: %q}
 tenancy:
   label: namespace
@@ -105,16 +102,7 @@ tenancy:
     - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-`, loki.URL)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	gw := httptest.NewServer(srv)
-	defer gw.Close()
+`, loki.URL))
 
 	// Distinct bodies, so that Loki's deduplication of identical entries
 	// does not make one path cheaper than the other.
@@ -159,13 +147,13 @@ auth:
 	}
 	for k := range 8 { // warm up both paths
 		push(loki.URL, direct[k], "X-Scope-OrgID", "payments")
-		push(gw.URL, gateway[k], "X-Forwarded-User", "agent", "X-Forwarded-Groups", "team-payments")
+		push(gatewayURL, gateway[k], "X-Forwarded-User", "agent", "X-Forwarded-Groups", "team-payments")
 	}
 	var tDirect, tGateway time.Duration
 	n := 0
 	for b.Loop() {
 		tDirect += push(loki.URL, direct[n%bodies], "X-Scope-OrgID", "payments")
-		tGateway += push(gw.URL, gateway[n%bodies], "X-Forwarded-User", "agent", "X-Forwarded-Groups", "team-payments")
+		tGateway += push(gatewayURL, gateway[n%bodies], "X-Forwarded-User", "agent", "X-Forwarded-Groups", "team-payments")
 		n++
 	}
 	lines := float64(n * linesPerPush)

@@ -88,7 +88,14 @@ func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway,
 		tb.Fatal(err)
 	}
 	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: rules})
-	cfg, _, err := config.Parse("test.yaml", []byte(fmt.Sprintf(gatewayYAML, append([]any{prom.URL}, args...)...)))
+	return startGateway(tb, fmt.Sprintf(gatewayYAML, append([]any{prom.URL}, args...)...)), prom.URL, end
+}
+
+// startGateway serves Tollgate with the given configuration on a loopback
+// port until the test ends, and returns its URL.
+func startGateway(tb testing.TB, yaml string) string {
+	tb.Helper()
+	cfg, _, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,7 +105,7 @@ func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway,
 	}
 	gw := httptest.NewServer(srv)
 	tb.Cleanup(gw.Close)
-	return gw.URL, prom.URL, end
+	return gw.URL
 }
 
 func setupE2E(t *testing.T) *e2e {

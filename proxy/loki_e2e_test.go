@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -19,10 +18,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/grafana/loki/v3/pkg/logproto"
 
-	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // The Loki end-to-end test runs a real Loki v3.7.8 with auth_enabled and
@@ -67,17 +64,8 @@ var lokiSeed = []seedStream{
 func setupLokiE2E(t *testing.T) *lokiE2E {
 	t.Helper()
 	loki := testenv.StartLoki(t)
-	cfg, _, err := config.Parse("loki-e2e.yaml", []byte(fmt.Sprintf(lokiGatewayYAML, loki.URL, identity.HashToken(adminToken))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(srv)
-	t.Cleanup(gw.Close)
-	e := &lokiE2E{gateway: gw.URL, direct: loki.URL, client: &http.Client{Timeout: 30 * time.Second}}
+	gateway := startGateway(t, fmt.Sprintf(lokiGatewayYAML, loki.URL, identity.HashToken(adminToken)))
+	e := &lokiE2E{gateway: gateway, direct: loki.URL, client: &http.Client{Timeout: 30 * time.Second}}
 	e.start = time.Now().Add(-10 * time.Minute)
 	for i, s := range lokiSeed {
 		var values [][]string

@@ -136,7 +136,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if route == "" {
-		api.WriteError(rec, http.StatusNotFound, promproxy.ErrNotFound, fmt.Sprintf("%s is not served by Tollgate; it serves the Prometheus HTTP API under /api/v1/ and /federate, and the Loki HTTP API under /loki/api/v1/", r.URL.Path))
+		api.WriteError(rec, http.StatusNotFound, promproxy.ErrNotFound, fmt.Sprintf("%s is not served by Tollgate; it serves these APIs: %s", r.URL.Path, s.apiNames()))
 		route = "unknown"
 		return
 	}
@@ -172,6 +172,14 @@ func (s *Server) match(p string) (API, string) {
 		}
 	}
 	return s.opts.APIs[0], ""
+}
+
+func (s *Server) apiNames() string {
+	names := make([]string, len(s.opts.APIs))
+	for i, a := range s.opts.APIs {
+		names[i] = a.Name()
+	}
+	return strings.Join(names, ", ")
 }
 
 func writeText(w http.ResponseWriter, status int, body string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -24,32 +25,46 @@ func newDemoCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the gateway over an embedded Prometheus with a synthetic cluster",
-		Long: `Run Tollgate in front of an embedded Prometheus, with nothing else to install.
+		Short: "Run the gateway over an embedded Prometheus and a real Loki with a synthetic cluster",
+		Long: `Run Tollgate in front of an embedded Prometheus and a real Loki, with a
+synthetic cluster's metrics and logs.
 
-The demo starts, in this one process:
+The demo starts:
 
-  - a real Prometheus (TSDB, PromQL engine, rule manager and HTTP API) on a
-    free loopback port, loaded with a synthetic Kubernetes cluster: three
-    teams (payments, checkout, search) in five namespaces, plus kube-system
-    and monitoring, with --hours of history and live samples every 30s, a
-    recording rule per team namespace and the alert HighErrorRate firing
-    everywhere;
-  - Tollgate on --listen, configured with one tenant per team, the admin
-    group platform-sre, identity headers trusted from loopback, and a bearer
-    token for an admin "ci" generated for this run.
+  - a real Prometheus (TSDB, PromQL engine, rule manager and HTTP API) in
+    this process, on a free loopback port, loaded with a synthetic
+    Kubernetes cluster: three teams (payments, checkout, search) in five
+    namespaces, plus kube-system and monitoring, with --hours of history and
+    live samples every 30s, a recording rule per team namespace and the
+    alert HighErrorRate firing everywhere;
+  - a real Loki (v3, multi-tenant) as a child process on free loopback
+    ports, holding the cluster's logs: an hour of logfmt access-log lines
+    per service, and a live line per service every 5s. Each team's logs are
+    in its own Loki org, kube-system's and monitoring's in org "platform";
+  - Tollgate on --listen, in front of both, configured with one tenant per
+    team (with its Loki org), the admin group platform-sre, identity headers
+    trusted from loopback, and a bearer token for an admin "ci" generated
+    for this run.
 
-It then prints both URLs, the token, and curl commands to paste into another
-terminal: each team reads only its own namespaces, an admin reads all, and
-requests without an identity or tenant are refused. Logs, including
-Tollgate's access log, go to stderr.
+It then prints the URLs, the token, and curl commands to paste into another
+terminal: each team reads only its own namespaces' metrics and logs, and
+pushes logs only into them; an admin reads all; requests without an
+identity or tenant are refused. The demo's own messages, Tollgate's access
+log among them, go to stderr.
 
-The data lives in memory and in a temporary directory that is removed on
+Loki is not part of this binary. The demo runs $TOLLGATE_LOKI if set, else
+.cache/bin/loki of the repository (found from the working directory or from
+this binary's location), which ` + "`make loki`" + ` builds and ` + "`make demo`" + ` builds
+first. Without it the demo runs without logs and says so.
+
+The data lives in memory and in temporary directories that are removed on
 exit; the token changes on every run. Stop the demo with Ctrl-C (or SIGTERM):
-Tollgate drains its requests, then the embedded Prometheus shuts down.`,
+Tollgate drains its requests, then Loki and the embedded Prometheus shut
+down.`,
 		Example: `  tollgate demo
   tollgate demo --listen 127.0.0.1:8080 --hours 24
-  tollgate demo --log-format json 2>demo.log   # keep the access log apart`,
+  tollgate demo --log-format json 2>demo.log   # keep the access log apart
+  TOLLGATE_LOKI=/usr/local/bin/loki tollgate demo   # a Loki 3 built elsewhere`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := logs.logger(cmd.ErrOrStderr())
@@ -59,10 +74,15 @@ Tollgate drains its requests, then the embedded Prometheus shuts down.`,
 			if hours < 1 || hours > maxDemoHours {
 				return fmt.Errorf("--hours %d: use between 1 and %d", hours, maxDemoHours)
 			}
+			loki, err := findLoki()
+			if err != nil {
+				return err
+			}
 			d, err := demo.New(demo.Options{
-				Listen:  listen,
-				History: time.Duration(hours) * time.Hour,
-				Logger:  logger,
+				Listen:     listen,
+				History:    time.Duration(hours) * time.Hour,
+				LokiBinary: loki,
+				Logger:     logger,
 			})
 			if err != nil {
 				return err
@@ -79,8 +99,22 @@ Tollgate drains its requests, then the embedded Prometheus shuts down.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", demo.DefaultListen, "address of the gateway; the embedded Prometheus always takes a free loopback port")
+	cmd.Flags().StringVar(&listen, "listen", demo.DefaultListen, "address of the gateway; Prometheus and Loki always take free loopback ports")
 	cmd.Flags().IntVar(&hours, "hours", int(demo.DefaultHistory/time.Hour), "hours of synthetic history to generate at startup")
 	logs.register(cmd.Flags())
 	return cmd
+}
+
+// findLoki looks for the Loki binary from this process's environment. Not
+// finding one is no error: the demo runs without logs.
+func findLoki() (string, error) {
+	// Either may fail (a deleted working directory, say); the lookup then
+	// has one place less to look.
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	p, err := demo.FindLoki(demo.LokiLookup{Getenv: os.Getenv, Workdir: wd, Executable: exe})
+	if errors.Is(err, demo.ErrLokiNotFound) {
+		return "", nil
+	}
+	return p, err
 }

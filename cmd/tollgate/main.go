@@ -45,11 +45,12 @@ func newRootCmd() *cobra.Command {
 		Use:   "tollgate",
 		Short: "Multi-tenant observability and FinOps gateway",
 		Long: `Tollgate sits between Grafana and your Prometheus-compatible backend
-(Prometheus, Thanos Query, Mimir). It authenticates every request, maps the
-user's SSO groups to tenants, and rewrites every PromQL query through the
-Prometheus parser so that a team only ever reads its own namespaces.
+(Prometheus, Thanos Query, Mimir) and Loki. It authenticates every request,
+maps the user's SSO groups to tenants, and rewrites every PromQL and LogQL
+query through the backends' own parsers so that a team only ever reads its
+own namespaces; log pushes are checked stream by stream.
 
-Start with the demo, which needs nothing but this binary:
+Start with the demo (` + "`make demo`" + ` also builds the Loki it runs):
 
   tollgate demo
 

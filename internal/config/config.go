@@ -114,8 +114,8 @@ func Parse(name string, data []byte) (*File, problem.List, error) {
 	if err := root.Decode(&f); err != nil {
 		return nil, nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	f.applyDefaults()
-	ps = append(ps, f.validate()...)
+	f.ApplyDefaults()
+	ps = append(ps, f.Validate()...)
 	for i := range ps {
 		ps[i].Line, ps[i].Col = position(&root, ps[i].Path)
 		ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, ps[i].Line, ps[i].Col)
@@ -143,7 +143,9 @@ func yamlMessage(err error) string {
 	return msg
 }
 
-func (f *File) applyDefaults() {
+// ApplyDefaults fills in every optional setting left zero. Parse calls it;
+// code that builds a File directly (the demo) calls it too.
+func (f *File) ApplyDefaults() {
 	if f.Listen == "" {
 		f.Listen = DefaultListen
 	}
@@ -158,7 +160,9 @@ func (f *File) applyDefaults() {
 	}
 }
 
-func (f *File) validate() problem.List {
+// Validate checks the whole file and returns every problem found, with key
+// paths but without positions (only Parse knows the YAML).
+func (f *File) Validate() problem.List {
 	var ps problem.List
 	if _, port, err := net.SplitHostPort(f.Listen); err != nil {
 		ps.Add("listen", fmt.Sprintf("%q is not a host:port address", f.Listen), "write it like 127.0.0.1:9091 or :9091")

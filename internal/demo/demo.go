@@ -1,12 +1,13 @@
-// Package demo runs Tollgate on one machine with nothing else installed: an
-// embedded Prometheus holding a synthetic cluster, and the gateway in front
-// of it, with examples of what each team sees.
+// Package demo runs Tollgate on one machine: an embedded Prometheus holding
+// a synthetic cluster, a real Loki (a child process, when its binary is
+// built) holding the cluster's logs, and the gateway in front of both, with
+// examples of what each team sees.
 //
 // The demo is a list of components started in order and stopped in reverse.
 // Each one contributes a section to the banner: its addresses and the curl
-// commands worth trying. A new backend (Loki, say) is one more file with a
-// Component, constructed in New, listed before the gateway and handed to it
-// through GatewayOptions.Upstreams.
+// commands worth trying. A new backend is one more file with a Component
+// (loki.go is one), constructed in New, started before the gateway and
+// handed to it through GatewayOptions.Upstreams.
 package demo
 
 import (
@@ -45,6 +46,11 @@ type Options struct {
 	Step time.Duration
 	// RuleInterval is how often the demo's rules are evaluated.
 	RuleInterval time.Duration
+	// LokiBinary is the Loki server to run (see FindLoki). Empty runs the
+	// demo without logs, saying so in the banner.
+	LokiBinary string
+	// LogInterval is how often each service writes a live log line.
+	LogInterval time.Duration
 	// Logger receives progress and the gateway's access log.
 	Logger *slog.Logger
 }
@@ -61,9 +67,14 @@ const (
 type Demo struct {
 	logger     *slog.Logger
 	prometheus *Prometheus
+	loki       *Loki
 	gateway    *Gateway
 	components []Component
-	started    []Component
+	// banner is the components in the banner's order, which differs from
+	// the start order: the logs' examples go through the gateway, so they
+	// come after the section that introduces it.
+	banner  []Component
+	started []Component
 }
 
 // New assembles the demo. Nothing runs until Start.
@@ -93,25 +104,50 @@ func New(opts Options) (*Demo, error) {
 	if opts.RuleInterval <= 0 {
 		return nil, fmt.Errorf("demo rule interval %s: use a positive duration", opts.RuleInterval)
 	}
+	if opts.LogInterval < 0 {
+		return nil, fmt.Errorf("demo log interval %s: use a positive duration", opts.LogInterval)
+	}
 
+	cluster := synth.Default()
+	tc := demoTenancy()
+	orgs, err := namespaceOrgs(cluster, tc)
+	if err != nil {
+		return nil, err
+	}
 	prom := NewPrometheus(PrometheusOptions{
-		Cluster:      synth.Default(),
+		Cluster:      cluster,
 		History:      opts.History,
 		Step:         opts.Step,
 		RuleInterval: opts.RuleInterval,
 		Logger:       opts.Logger.With("component", "prometheus"),
 	})
+	// The gateway reads Loki's URL when it starts, Loki's banner the
+	// gateway's URL once both run: each refers to the other.
+	var loki *Loki
 	gw := NewGateway(GatewayOptions{
-		Listen:    opts.Listen,
-		Upstreams: func() config.Upstreams { return config.Upstreams{Prometheus: prom.URL()} },
-		Logger:    opts.Logger.With("component", "gateway"),
+		Listen: opts.Listen,
+		Upstreams: func() config.Upstreams {
+			return config.Upstreams{Prometheus: prom.URL(), Loki: loki.URL()}
+		},
+		Tenancy: tc,
+		Logger:  opts.Logger.With("component", "gateway"),
+	})
+	loki = NewLoki(LokiOptions{
+		Binary:       opts.LokiBinary,
+		Cluster:      cluster,
+		Orgs:         orgs,
+		LiveInterval: opts.LogInterval,
+		Gateway:      gw,
+		Logger:       opts.Logger.With("component", "loki"),
 	})
 	return &Demo{
 		logger:     opts.Logger,
 		prometheus: prom,
+		loki:       loki,
 		gateway:    gw,
 		// Upstreams first: the gateway needs their URLs.
-		components: []Component{prom, gw},
+		components: []Component{prom, loki, gw},
+		banner:     []Component{prom, gw, loki},
 	}, nil
 }
 
@@ -120,6 +156,9 @@ func (d *Demo) Gateway() *Gateway { return d.gateway }
 
 // Prometheus is the demo's embedded Prometheus.
 func (d *Demo) Prometheus() *Prometheus { return d.prometheus }
+
+// Loki is the demo's Loki, enabled or not.
+func (d *Demo) Loki() *Loki { return d.loki }
 
 // Start starts every component in order. If one fails, those already
 // started are stopped again.
@@ -151,8 +190,8 @@ func (d *Demo) Stop() error {
 
 // Sections are the banner's sections, one per component.
 func (d *Demo) Sections() []Section {
-	out := make([]Section, 0, len(d.components))
-	for _, c := range d.components {
+	out := make([]Section, 0, len(d.banner))
+	for _, c := range d.banner {
 		out = append(out, c.Section())
 	}
 	return out

@@ -310,6 +310,18 @@ func TestDemoBuildInfoAndHealth(t *testing.T) {
 
 func TestBannerCurls(t *testing.T) {
 	d := startDemo(t)
+	banner := checkBanner(t, d)
+	// startDemo runs no Loki: the banner must say how to get logs.
+	if want := "Logs: Loki is not built; run `make loki` (or `make demo`, which builds it)"; !strings.Contains(banner, want) {
+		t.Errorf("banner of a demo without Loki does not say %q:\n%s", want, banner)
+	}
+}
+
+// checkBanner checks that the banner mentions the URLs and the token, and
+// that its curl commands are exactly the examples, each one sending what
+// the example says. It returns the banner.
+func checkBanner(t *testing.T, d *demo.Demo) string {
+	t.Helper()
 	gw, prom := d.Gateway().URL(), d.Prometheus().URL()
 	if !strings.HasPrefix(gw, "http://127.0.0.1:") || strings.HasSuffix(gw, ":0") {
 		t.Fatalf("gateway URL %q does not name the bound port", gw)
@@ -347,23 +359,31 @@ func TestBannerCurls(t *testing.T) {
 		}
 		checkCurl(t, curls[i], base, e)
 	}
+	return banner
 }
 
-// checkCurl splits a command as a POSIX shell would and checks that curl
-// receives the example's URL, headers and parameters, and nothing that a
-// shell would interpret.
+// checkCurl has a POSIX shell parse the command and checks that curl
+// receives the example's URL, headers, parameters and body. Commands
+// without a shell substitution must also pass shellSplit, which refuses
+// any character a shell would interpret outside quotes.
 func checkCurl(t *testing.T, cmd, base string, e demo.Example) {
 	t.Helper()
-	args, err := shellSplit(cmd)
-	if err != nil {
-		t.Errorf("%s: %v\n%s", e.ID, err, cmd)
-		return
+	args := shellWords(t, cmd)
+	if !strings.Contains(e.Body, demo.Now) {
+		split, err := shellSplit(cmd)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", e.ID, err, cmd)
+			return
+		}
+		if !slices.Equal(split, args) {
+			t.Errorf("%s: the shell reads %q, shellSplit %q", e.ID, args, split)
+		}
 	}
 	if len(args) < 2 || args[0] != "curl" {
 		t.Errorf("%s: not a curl command: %q", e.ID, args)
 		return
 	}
-	var url string
+	var url, body string
 	var headers []string
 	var params []demo.Param
 	get := false
@@ -381,6 +401,9 @@ func checkCurl(t *testing.T, cmd, base string, e demo.Example) {
 			i++
 			name, value, _ := strings.Cut(args[i], "=")
 			params = append(params, demo.Param{Name: name, Value: value})
+		case "--data-raw":
+			i++
+			body = args[i]
 		default:
 			if strings.HasPrefix(a, "-") || url != "" {
 				t.Errorf("%s: unexpected argument %q", e.ID, a)
@@ -400,6 +423,10 @@ func checkCurl(t *testing.T, cmd, base string, e demo.Example) {
 	if len(params) > 0 && !get {
 		t.Errorf("%s: parameters without -G would be POSTed", e.ID)
 	}
+	if body != "" && get {
+		t.Errorf("%s: -G would send the body as parameters", e.ID)
+	}
+	checkBody(t, e.ID, body, e.Body)
 }
 
 func TestDemoStartFailsCleanly(t *testing.T) {
@@ -427,6 +454,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{Step: 2 * time.Minute},
 		{Step: -time.Second},
 		{RuleInterval: -time.Second},
+		{LogInterval: -time.Second},
 	} {
 		if _, err := demo.New(o); err == nil {
 			t.Errorf("New(%+v) succeeded", o)

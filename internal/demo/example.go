@@ -6,8 +6,21 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
+
+// Now stands for the current time in a Body, as Unix nanoseconds: a push
+// needs a fresh timestamp, which a pasted command can only get from the
+// shell. The curl command computes it with `date +%s` followed by nine
+// zeros, which BSD date (macOS) understands too, unlike GNU's %N; Request
+// uses the same second-resolution value.
+const Now = "${now}"
+
+// nowShell is what Now becomes in a curl command: a command substitution in
+// double quotes, so that its output stays one word.
+const nowShell = `"$(date +%s)000000000"`
 
 // Example is one request the banner suggests trying. It is data rather than
 // a command line so that the tests send exactly what the banner prints: the
@@ -23,6 +36,10 @@ type Example struct {
 	Headers []string
 	// Params are sent URL-encoded in the query string, in this order.
 	Params []Param
+	// Body, if set, is POSTed as is (curl --data-raw), with every Now
+	// replaced by the current time. An example has Params or a Body, not
+	// both; a Content-Type goes in Headers.
+	Body string
 	// Status is the HTTP status the example answers with. Anything but 200
 	// makes curl print it, since the point of such an example is the refusal.
 	Status int
@@ -36,7 +53,7 @@ type Param struct {
 // Curl renders the example as a single-line POSIX shell command.
 func (e Example) Curl() string {
 	args := []string{"curl", "-s"}
-	if len(e.Params) > 0 {
+	if len(e.Params) > 0 && e.Body == "" {
 		// -G turns the --data-urlencode pairs into a query string, which
 		// keeps the method GET like a browser or Grafana would send.
 		args = append(args, "-G")
@@ -55,6 +72,16 @@ func (e Example) Curl() string {
 	for _, p := range e.Params {
 		args = append(args, "--data-urlencode", shellQuote(p.Name+"="+p.Value))
 	}
+	if e.Body != "" {
+		// Quoted pieces and the substitution between them are adjacent,
+		// so the shell joins them into the one argument of --data-raw
+		// (which, unlike -d, does not read files named after an @).
+		parts := strings.Split(e.Body, Now)
+		for i, p := range parts {
+			parts[i] = shellQuote(p)
+		}
+		args = append(args, "--data-raw", strings.Join(parts, nowShell))
+	}
 	return strings.Join(args, " ")
 }
 
@@ -64,6 +91,11 @@ func (e Example) Request(ctx context.Context) (*http.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("example %s: parsing URL: %w", e.ID, err)
 	}
+	if len(e.Params) > 0 && e.Body != "" {
+		// curl would send the parameters as the body too, or with -G the
+		// body as parameters: neither is what the example says.
+		return nil, fmt.Errorf("example %s: has both parameters and a body", e.ID)
+	}
 	if len(e.Params) > 0 {
 		q := make([]string, 0, len(e.Params))
 		for _, p := range e.Params {
@@ -71,7 +103,12 @@ func (e Example) Request(ctx context.Context) (*http.Request, error) {
 		}
 		u.RawQuery = strings.Join(q, "&")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	method, body := http.MethodGet, io.Reader(nil)
+	if e.Body != "" {
+		now := strconv.FormatInt(time.Now().Unix(), 10) + "000000000"
+		method, body = http.MethodPost, strings.NewReader(strings.ReplaceAll(e.Body, Now, now))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("example %s: building request: %w", e.ID, err)
 	}

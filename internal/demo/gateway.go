@@ -32,7 +32,9 @@ type GatewayOptions struct {
 	// Upstreams returns the backends' URLs. It is called by Start, once the
 	// components the gateway sits in front of have started.
 	Upstreams func() config.Upstreams
-	Logger    *slog.Logger
+	// Tenancy is the tenants section of the configuration (demoTenancy).
+	Tenancy tenancy.Config
+	Logger  *slog.Logger
 }
 
 // Gateway is Tollgate itself, built from a configuration like the one in the
@@ -81,11 +83,11 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("generating the demo admin token: %w", err)
 	}
-	cfg := demoConfig(g.opts.Listen, g.opts.Upstreams(), sum)
-	// config.Parse validates YAML; this configuration never was YAML, so its
-	// sections are checked directly. A problem here is a bug in the demo.
-	ps := append(cfg.Tenancy.Validate(), cfg.Auth.Validate("auth")...)
-	if err := ps.Err(); err != nil {
+	cfg := demoConfig(g.opts.Listen, g.opts.Upstreams(), g.opts.Tenancy, sum)
+	// This configuration never was YAML, so it gets the checks config.Parse
+	// applies after decoding. A problem here is a bug in the demo.
+	cfg.ApplyDefaults()
+	if err := cfg.Validate().Err(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
 	srv, err := proxy.FromConfig(cfg, nil, g.opts.Logger, prometheus.NewRegistry())
@@ -98,7 +100,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	}
 	g.cfg, g.token, g.addr = cfg, token, ln.Addr().String()
 	g.server = serveInBackground(ctx, ln, srv, g.opts.Logger, func() { srv.SetReady(false) })
-	g.opts.Logger.Info("Tollgate is serving", "listen", g.addr, "prometheus", cfg.Upstreams.Prometheus, "tenants", len(cfg.Tenancy.Tenants))
+	g.opts.Logger.Info("Tollgate is serving", "listen", g.addr, "prometheus", cfg.Upstreams.Prometheus, "loki", cfg.Upstreams.Loki, "tenants", len(cfg.Tenancy.Tenants))
 	return nil
 }
 
@@ -115,22 +117,38 @@ func (g *Gateway) Stop() error {
 	return nil
 }
 
-// demoConfig is the configuration a platform team would write for the
-// synthetic cluster: three teams, one of them granted its namespaces by a
-// glob, and an admin group for the platform team and its CI.
-func demoConfig(listen string, up config.Upstreams, tokenSHA256 string) *config.File {
+// platformOrg is the Loki org ID of the platform namespaces (kube-system,
+// monitoring), which belong to no tenant: only admins read it.
+const platformOrg = "platform"
+
+// demoTenancy is the tenancy a platform team would write for the synthetic
+// cluster: three teams, one of them granted its namespaces by a glob, each
+// with its own Loki org, and an admin group for the platform team and its CI.
+// The org IDs are spelled out although they equal the default (the tenant
+// name) because the demo's Loki is seeded with them.
+func demoTenancy() tenancy.Config {
+	return tenancy.Config{
+		Label:       "namespace",
+		AdminGroups: []string{adminGroup},
+		Tenants: []tenancy.TenantConfig{
+			{Name: "payments", Groups: []string{"team-payments"}, Namespaces: []string{"team-payments-prod", "team-payments-staging"}, CostCenter: "CC-4521",
+				LokiOrgID: "payments", DefaultNamespace: "team-payments-prod"},
+			{Name: "checkout", Groups: []string{"team-checkout"}, Namespaces: []string{"team-checkout-*"}, CostCenter: "CC-4522", LokiOrgID: "checkout"},
+			{Name: "search", Groups: []string{"team-search"}, Namespaces: []string{"team-search-prod", "team-search-staging"}, CostCenter: "CC-7310", LokiOrgID: "search"},
+		},
+		// Without this, admins would query the tenants' orgs only and miss
+		// the platform namespaces, which they see in Prometheus.
+		AdminLokiOrgIDs: []string{"payments", "checkout", "search", platformOrg},
+	}
+}
+
+// demoConfig is the whole configuration: the tenancy, identity headers
+// trusted from loopback as if set by an auth proxy, and the admin token.
+func demoConfig(listen string, up config.Upstreams, tc tenancy.Config, tokenSHA256 string) *config.File {
 	return &config.File{
 		Listen:    listen,
 		Upstreams: up,
-		Tenancy: tenancy.Config{
-			Label:       "namespace",
-			AdminGroups: []string{adminGroup},
-			Tenants: []tenancy.TenantConfig{
-				{Name: "payments", Groups: []string{"team-payments"}, Namespaces: []string{"team-payments-prod", "team-payments-staging"}, CostCenter: "CC-4521"},
-				{Name: "checkout", Groups: []string{"team-checkout"}, Namespaces: []string{"team-checkout-*"}, CostCenter: "CC-4522"},
-				{Name: "search", Groups: []string{"team-search"}, Namespaces: []string{"team-search-prod", "team-search-staging"}, CostCenter: "CC-7310"},
-			},
-		},
+		Tenancy:   tc,
 		Auth: identity.Config{
 			TrustedHeaders: &identity.TrustedHeadersConfig{
 				User:         userHeader,
@@ -139,19 +157,18 @@ func demoConfig(listen string, up config.Upstreams, tokenSHA256 string) *config.
 			},
 			Tokens: []identity.TokenConfig{{Name: "ci", SHA256: tokenSHA256, Groups: []string{adminGroup}}},
 		},
-		Proxy: config.Proxy{
-			MaxBodyBytes:    config.DefaultMaxBodyBytes,
-			UpstreamTimeout: config.Duration(config.DefaultTimeout),
-		},
 	}
+}
+
+// identityHeaders are the headers an auth proxy would set for a user.
+func identityHeaders(user, group string) []string {
+	return []string{userHeader + ": " + user, groupsHeader + ": " + group}
 }
 
 // Section implements Component.
 func (g *Gateway) Section() Section {
 	base := g.URL()
-	as := func(user, group string) []string {
-		return []string{userHeader + ": " + user, groupsHeader + ": " + group}
-	}
+	as := identityHeaders
 	admin := []string{"Authorization: Bearer " + g.token}
 	byNamespace := []Param{{"query", "sum by (namespace) (tollgate_demo_namespace_marker)"}}
 	return Section{

@@ -95,13 +95,24 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		"--web.enable-admin-api",
 		"--log.level=warn",
 	}, opts.Args...)
+	url := "http://" + addr
+	startServer(t, "prometheus", prom, args, dir, url+"/-/ready", 60*time.Second)
+	return &Prometheus{URL: url, Dir: dir}
+}
+
+// startServer starts a backend process in dir, waits until readyURL answers
+// 200, and stops it (SIGTERM, then SIGKILL of its process group) when the
+// test ends. Its output is shown only when the test failed.
+func startServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) {
+	t.Helper()
 	var logs bytes.Buffer
-	cmd := exec.Command(prom, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// Pdeathsig: a backend never outlives a test binary that crashed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting prometheus: %v", err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -114,14 +125,12 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 			<-exited
 		}
 		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs.String())
+			t.Logf("%s log:\n%s", name, logs.String())
 		}
 	})
-	p := &Prometheus{URL: "http://" + addr, Dir: dir}
-	if err := waitReady(p.URL+"/-/ready", exited, 60*time.Second); err != nil {
-		t.Fatalf("prometheus did not become ready: %v\n%s", err, logs.String())
+	if err := waitReady(readyURL, exited, timeout); err != nil {
+		t.Fatalf("%s did not become ready: %v\n%s", name, err, logs.String())
 	}
-	return p
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
