@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -78,24 +77,12 @@ type apiResponse struct {
 
 func do(t *testing.T, e demo.Example) (int, apiResponse) {
 	t.Helper()
-	req, err := e.Request(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", e.ID, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: reading the body: %v", e.ID, err)
-	}
+	status, body := send(t, e)
 	var r apiResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatalf("%s: answer is not Prometheus API JSON: %v\n%s", e.ID, err, body)
 	}
-	return resp.StatusCode, r
+	return status, r
 }
 
 // vector decodes an instant query result into namespace → value.
