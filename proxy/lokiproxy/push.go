@@ -213,6 +213,11 @@ func (h *Handler) checkPush(req *logproto.PushRequest, a tenancy.Access) (string
 		if err != nil {
 			return "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
 		}
+		// Loki's parser accepts a label named twice; Get would check only
+		// one of the values, so such a stream is never let through.
+		if name, dup := lbs.HasDuplicateLabelNames(); dup {
+			return "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
+		}
 		ns := lbs.Get(label)
 		if ns == "" {
 			def, ok := a.DefaultNamespace()
