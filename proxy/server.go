@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tollgate-dev/tollgate/cost"
+	costapi "github.com/tollgate-dev/tollgate/cost/api"
+	costmetrics "github.com/tollgate-dev/tollgate/cost/metrics"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
@@ -262,6 +265,23 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			ExtraParams:         cfg.Proxy.ExtraParams,
 			Logger:              logger,
 		}))
+	}
+	if cfg.Cost != nil {
+		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
+		if err != nil {
+			return nil, err
+		}
+		apis = append(apis, costapi.New(costapi.Options{
+			Engine:       engine,
+			MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
+			Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
+			Logger:       logger,
+		}))
+		if reg != nil {
+			if err := reg.Register(costmetrics.New(costmetrics.Options{Engine: engine, Interval: time.Duration(cfg.Cost.MetricsInterval), Logger: logger})); err != nil {
+				return nil, fmt.Errorf("registering the cost metrics: %w", err)
+			}
+		}
 	}
 	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger}
 	if reg != nil {

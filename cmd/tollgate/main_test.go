@@ -28,7 +28,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"config", "check", "--help"}, {"demo", "--help"},
-		{"token", "new", "--help"}, {"token", "hash", "--help"},
+		{"token", "new", "--help"}, {"token", "hash", "--help"}, {"cost", "report", "--help"},
 	} {
 		out, _, err := run(t, "", args...)
 		if err != nil {

@@ -350,3 +350,6 @@ func (a *Accumulator) TotalNodeCost() float64 {
 	}
 	return sum
 }
+
+// Containers returns the registered containers.
+func (a *Accumulator) Containers() []Container { return a.containers }

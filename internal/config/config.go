@@ -13,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tollgate-dev/tollgate/cost/pricing"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -32,6 +34,47 @@ type File struct {
 	Tenancy   tenancy.Config  `yaml:"tenancy"`
 	Auth      identity.Config `yaml:"auth"`
 	Proxy     Proxy           `yaml:"proxy"`
+	// Cost enables the cost engine (the allocation API, the chargeback
+	// page and the tollgate_cost_* metrics) when present.
+	Cost *Cost `yaml:"cost"`
+}
+
+// Cost configures the cost engine. Every key is optional; an empty
+// `cost: {}` enables it with OpenCost's default prices for unknown nodes
+// and no sharing.
+type Cost struct {
+	// Cluster names the cluster in allocations (default "cluster-one",
+	// OpenCost's default).
+	Cluster string `yaml:"cluster"`
+	// PricingFile adds to and overrides the embedded price catalogue, in
+	// its CSV format.
+	PricingFile string `yaml:"pricing_file"`
+	// DefaultPrices price node types found in no catalogue; zero fields
+	// keep OpenCost's defaults.
+	DefaultPrices DefaultPrices `yaml:"default_prices"`
+	// Discounts are percentages off on-demand prices per provider (aws,
+	// gcp, azure): reserved instances, savings plans, negotiated rates.
+	Discounts map[string]float64 `yaml:"discounts"`
+	// SharedNamespaces are the platform namespaces (kube-system,
+	// monitoring, ...) that shareNamespaces=true spreads over the others.
+	SharedNamespaces []string `yaml:"shared_namespaces"`
+	// SharedOverheadMonthly is a fixed monthly cost (licences, the
+	// platform team's share) spread with the shared namespaces.
+	SharedOverheadMonthly float64 `yaml:"shared_overhead_monthly"`
+	// Currency of every price (default USD).
+	Currency string `yaml:"currency"`
+	// MetricsInterval is how stale the tollgate_cost_* gauges may get
+	// before a scrape recomputes them (default 5m).
+	MetricsInterval Duration `yaml:"metrics_interval"`
+}
+
+// DefaultPrices are hourly prices per resource.
+type DefaultPrices struct {
+	CPU     float64 `yaml:"cpu"`      // per core-hour
+	SpotCPU float64 `yaml:"spot_cpu"` // per core-hour on spot nodes
+	RAM     float64 `yaml:"ram"`      // per GiB-hour
+	SpotRAM float64 `yaml:"spot_ram"`
+	GPU     float64 `yaml:"gpu"` // per GPU-hour
 }
 
 // Upstreams are the backends Tollgate sits in front of.
@@ -73,6 +116,9 @@ const (
 	// DefaultMaxPushDecompressed matches Loki's own default limit.
 	DefaultMaxPushDecompressed = 100 << 20
 	DefaultTimeout             = 5 * time.Minute
+	// DefaultCluster is OpenCost's default cluster name.
+	DefaultCluster             = "cluster-one"
+	DefaultCostMetricsInterval = 5 * time.Minute
 )
 
 // Duration is a time.Duration written as "30s", "5m" or "1h30m" in YAML.
@@ -158,6 +204,17 @@ func (f *File) ApplyDefaults() {
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
+	if c := f.Cost; c != nil {
+		if c.Cluster == "" {
+			c.Cluster = DefaultCluster
+		}
+		if c.Currency == "" {
+			c.Currency = "USD"
+		}
+		if c.MetricsInterval == 0 {
+			c.MetricsInterval = Duration(DefaultCostMetricsInterval)
+		}
+	}
 }
 
 // Validate checks the whole file and returns every problem found, with key
@@ -193,8 +250,63 @@ func (f *File) Validate() problem.List {
 			ps.Add(fmt.Sprintf("proxy.extra_params[%d]", i), fmt.Sprintf("%q is not a query parameter name", p), "use letters, digits, '_', '-', '.', optionally ending in [] for repeated parameters")
 		}
 	}
+	if f.Cost != nil {
+		ps = append(ps, f.Cost.validate()...)
+	}
 	return ps
 }
+
+var providers = []string{"aws", "azure", "gcp"}
+
+func (c *Cost) validate() problem.List {
+	var ps problem.List
+	if c.PricingFile != "" {
+		if _, err := pricing.LoadFile(c.PricingFile); err != nil {
+			ps.Add("cost.pricing_file", err.Error(), "give a CSV file whose first line is "+pricing.Header)
+		}
+	}
+	for _, p := range []struct {
+		key string
+		v   float64
+	}{{"cpu", c.DefaultPrices.CPU}, {"spot_cpu", c.DefaultPrices.SpotCPU}, {"ram", c.DefaultPrices.RAM}, {"spot_ram", c.DefaultPrices.SpotRAM}, {"gpu", c.DefaultPrices.GPU}} {
+		if p.v < 0 {
+			ps.Add("cost.default_prices."+p.key, "is negative", "give an hourly price, or leave it out for OpenCost's default")
+		}
+	}
+	names := make([]string, 0, len(c.Discounts))
+	for p := range c.Discounts {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, p := range names {
+		switch pct := c.Discounts[p]; {
+		case !slices.Contains(providers, p):
+			ps.Add("cost.discounts."+p, fmt.Sprintf("unknown provider %q", p), "use aws, azure or gcp")
+		case pct < 0 || pct >= 100:
+			ps.Add("cost.discounts."+p, fmt.Sprintf("%v is not a percentage below 100", pct), "write the discount off on-demand prices in percent, e.g. 20")
+		}
+	}
+	for i, ns := range c.SharedNamespaces {
+		if !namespaceRE.MatchString(ns) {
+			ps.Add(fmt.Sprintf("cost.shared_namespaces[%d]", i), fmt.Sprintf("%q is not a namespace name", ns), "list exact namespace names such as kube-system")
+		}
+	}
+	if c.SharedOverheadMonthly < 0 {
+		ps.Add("cost.shared_overhead_monthly", "is negative", "give the fixed monthly cost to share, e.g. 1500")
+	}
+	if c.SharedOverheadMonthly > 0 && len(c.SharedNamespaces) == 0 {
+		ps.Warn("cost.shared_overhead_monthly", "is shared only together with shared namespaces, and none are configured", "list the platform namespaces in cost.shared_namespaces")
+	}
+	if !currencyRE.MatchString(c.Currency) {
+		ps.Add("cost.currency", fmt.Sprintf("%q is not an ISO 4217 currency code", c.Currency), "write it like USD or EUR")
+	}
+	return ps
+}
+
+var (
+	namespaceRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	currencyRE  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
 
 func checkURL(ps *problem.List, path, raw string) {
 	u, err := url.Parse(raw)

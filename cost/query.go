@@ -1,0 +1,317 @@
+package cost
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/cost/allocation"
+)
+
+// Query is one allocation request, with OpenCost's parameter names.
+type Query struct {
+	Start, End time.Time
+	// Resolution is the sampling step of the inputs (OpenCost's
+	// `resolution`); Step the length of each returned set (0: the window).
+	Resolution time.Duration
+	Step       time.Duration
+	Aggregate  []string
+	Accumulate bool
+
+	IncludeIdle, ShareIdle, IdleByNode bool
+	// ShareNamespaces: nil for none; ShareConfigured for the configured
+	// cost.shared_namespaces; or an explicit list.
+	ShareNamespaces []string
+	ShareSplit      string
+	Filter          Filter
+}
+
+// ShareConfigured stands for "the configured shared namespaces".
+var ShareConfigured = []string{"*configured*"}
+
+// ParamError is a bad parameter; the API answers 400 with its message.
+type ParamError struct {
+	Param string
+	Msg   string
+}
+
+func (e *ParamError) Error() string { return fmt.Sprintf("parameter %q: %s", e.Param, e.Msg) }
+
+func badParam(p, format string, args ...any) error {
+	return &ParamError{Param: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Params are the query parameters the API accepts.
+var Params = []string{"window", "resolution", "step", "aggregate", "accumulate", "includeIdle", "shareIdle", "idleByNode",
+	"shareNamespaces", "shareSplit", "filter", "format"}
+
+// MaxWindow bounds a request: a longer one is refused with 400.
+const MaxWindow = 400 * 24 * time.Hour
+
+// ParseQuery reads the parameters of /allocation. now anchors relative
+// windows; times are UTC.
+func ParseQuery(v url.Values, now time.Time) (Query, error) {
+	var q Query
+	w := v.Get("window")
+	if w == "" {
+		return q, badParam("window", "is required: today, yesterday, week, lastweek, month, lastmonth, 24h, 7d, 2w, or start,end as RFC3339 or Unix seconds")
+	}
+	start, end, err := ParseWindow(w, now)
+	if err != nil {
+		return q, badParam("window", "%v", err)
+	}
+	q.Start, q.End = start, end
+	if q.Resolution, err = durationParam(v, "resolution"); err != nil {
+		return q, err
+	}
+	if q.Resolution == 0 {
+		q.Resolution = time.Hour
+		if end.Sub(start) <= 2*24*time.Hour {
+			q.Resolution = 5 * time.Minute
+		}
+	}
+	if q.Resolution < time.Minute || q.Resolution%time.Minute != 0 || (q.Resolution > 15*time.Minute && q.Resolution%(5*time.Minute) != 0) {
+		return q, badParam("resolution", "%s: use whole minutes up to 15m, multiples of 5m above", q.Resolution)
+	}
+	// Align to the subquery grid so that every step counts its minutes.
+	grid := time.Minute
+	if q.Resolution > 15*time.Minute {
+		grid = 5 * time.Minute
+	}
+	q.Start = q.Start.Truncate(grid)
+	steps := q.End.Sub(q.Start) / q.Resolution
+	q.End = q.Start.Add(steps * q.Resolution)
+	if steps < 1 {
+		return q, badParam("window", "%s to %s is shorter than one resolution step (%s)", start.Format(time.RFC3339), end.Format(time.RFC3339), q.Resolution)
+	}
+	if q.Step, err = durationParam(v, "step"); err != nil {
+		return q, err
+	}
+	if q.Step != 0 && (q.Step < q.Resolution || q.Step%q.Resolution != 0) {
+		return q, badParam("step", "%s must be a multiple of the resolution (%s)", q.Step, q.Resolution)
+	}
+	if q.Step != 0 && int(q.End.Sub(q.Start)/q.Step) > 10_000 {
+		return q, badParam("step", "%s makes more than 10000 sets in this window; use a longer step", q.Step)
+	}
+	if q.Aggregate, err = allocation.ParseAggregate(v.Get("aggregate")); err != nil {
+		return q, badParam("aggregate", "%v", err)
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"accumulate", &q.Accumulate}, {"includeIdle", &q.IncludeIdle}, {"shareIdle", &q.ShareIdle}, {"idleByNode", &q.IdleByNode}} {
+		if *b.dst, err = boolParam(v, b.name); err != nil {
+			return q, err
+		}
+	}
+	switch s := strings.TrimSpace(v.Get("shareNamespaces")); s {
+	case "", "false":
+	case "true":
+		q.ShareNamespaces = ShareConfigured
+	default:
+		for _, ns := range strings.Split(s, ",") {
+			ns = strings.TrimSpace(ns)
+			if !namespaceRE.MatchString(ns) {
+				return q, badParam("shareNamespaces", "%q is not a namespace; give true, false or a comma-separated list of namespaces", ns)
+			}
+			q.ShareNamespaces = append(q.ShareNamespaces, ns)
+		}
+	}
+	q.ShareSplit = v.Get("shareSplit")
+	if q.ShareSplit == "" {
+		q.ShareSplit = allocation.SplitWeighted
+	}
+	if q.ShareSplit != allocation.SplitWeighted && q.ShareSplit != allocation.SplitEven {
+		return q, badParam("shareSplit", "%q: use weighted or even", q.ShareSplit)
+	}
+	if q.Filter, err = ParseFilter(v.Get("filter")); err != nil {
+		return q, badParam("filter", "%v", err)
+	}
+	return q, nil
+}
+
+var namespaceRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func durationParam(v url.Values, name string) (time.Duration, error) {
+	s := v.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := parseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, badParam(name, "%q is not a duration; write it like 5m, 1h or 1d", s)
+	}
+	return d, nil
+}
+
+func boolParam(v url.Values, name string) (bool, error) {
+	s := v.Get(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, badParam(name, "%q: use true or false", s)
+	}
+	return b, nil
+}
+
+var relWindowRE = regexp.MustCompile(`^(\d+)([mhdw])$`)
+
+// parseDuration reads Go durations plus d (day) and w (week).
+func parseDuration(s string) (time.Duration, error) {
+	if m := relWindowRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		switch m[2] {
+		case "d":
+			return time.Duration(n) * 24 * time.Hour, nil
+		case "w":
+			return time.Duration(n) * 7 * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
+}
+
+// ParseWindow reads OpenCost's window syntax: today, yesterday, week (since
+// Sunday), lastweek, month, lastmonth; Nm and Nh (ending now); Nd and Nw
+// (whole days: today and the N-1 days before, as OpenCost aligns them to
+// midnight); and start,end pairs in RFC3339 or Unix seconds. The end is
+// never later than now.
+func ParseWindow(s string, now time.Time) (start, end time.Time, err error) {
+	now = now.UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	sunday := midnight.AddDate(0, 0, -int(midnight.Weekday()))
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	switch s {
+	case "today":
+		return midnight, now, nil
+	case "yesterday":
+		return midnight.AddDate(0, 0, -1), midnight, nil
+	case "week":
+		return sunday, now, nil
+	case "lastweek":
+		return sunday.AddDate(0, 0, -7), sunday, nil
+	case "month":
+		return first, now, nil
+	case "lastmonth":
+		return first.AddDate(0, -1, 0), first, nil
+	}
+	if m := relWindowRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		if n <= 0 {
+			return start, end, fmt.Errorf("%q is empty", s)
+		}
+		switch m[2] {
+		case "m":
+			start, end = now.Add(-time.Duration(n)*time.Minute), now
+		case "h":
+			start, end = now.Add(-time.Duration(n)*time.Hour), now
+		case "d":
+			start, end = midnight.AddDate(0, 0, -(n-1)), now
+		case "w":
+			start, end = midnight.AddDate(0, 0, -(7*n-1)), now
+		}
+		return checkWindow(start, end, now)
+	}
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return start, end, fmt.Errorf("%q is not a window: use today, yesterday, week, lastweek, month, lastmonth, 30m, 24h, 7d, 2w, or start,end", s)
+	}
+	if start, err = parseTime(strings.TrimSpace(a)); err == nil {
+		end, err = parseTime(strings.TrimSpace(b))
+	}
+	if err != nil {
+		return start, end, err
+	}
+	if end.After(now) {
+		end = now
+	}
+	return checkWindow(start, end, now)
+}
+
+func checkWindow(start, end, now time.Time) (time.Time, time.Time, error) {
+	switch {
+	case !end.After(start):
+		return start, end, fmt.Errorf("the window %s to %s is empty (the end is at most now, %s)", start.Format(time.RFC3339), end.Format(time.RFC3339), now.Format(time.RFC3339))
+	case end.Sub(start) > MaxWindow:
+		return start, end, fmt.Errorf("the window is longer than %d days", int(MaxWindow.Hours()/24))
+	}
+	return start, end, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC3339 (2026-11-01T00:00:00Z) nor Unix seconds", s)
+}
+
+// Filter is a conjunction of clauses in OpenCost's filter syntax (v2),
+// the subset Tollgate reads: field:"a","b" (one of) and field!:"a" (none
+// of), joined by +. Fields are the aggregation properties, and
+// label[name].
+type Filter []filterClause
+
+type filterClause struct {
+	prop   string
+	negate bool
+	values []string
+}
+
+var clauseRE = regexp.MustCompile(`^\s*([A-Za-z_]+(?:\[[^\]]+\])?)\s*(!?:)\s*(.+?)\s*$`)
+
+// ParseFilter reads a filter expression; "" is no filter.
+func ParseFilter(s string) (Filter, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var f Filter
+	for _, part := range strings.Split(s, "+") {
+		m := clauseRE.FindStringSubmatch(part)
+		if m == nil {
+			return nil, fmt.Errorf("%q is not a clause; write it like namespace:\"a\",\"b\" or label[team]!:\"x\"", part)
+		}
+		field := m[1]
+		if name, ok := strings.CutPrefix(field, "label["); ok {
+			field = "label:" + allocation.SanitizeLabel(strings.TrimSuffix(name, "]"))
+		} else {
+			props, err := allocation.ParseAggregate(field)
+			if err != nil {
+				return nil, fmt.Errorf("cannot filter by %q", field)
+			}
+			field = props[0]
+		}
+		c := filterClause{prop: field, negate: m[2] == "!:"}
+		for _, v := range strings.Split(m[3], ",") {
+			v = strings.TrimSpace(v)
+			uq, err := strconv.Unquote(v)
+			if err != nil || !strings.HasPrefix(v, `"`) {
+				return nil, fmt.Errorf("value %s of %s is not a double-quoted string", v, m[1])
+			}
+			c.values = append(c.values, uq)
+		}
+		f = append(f, c)
+	}
+	return f, nil
+}
+
+// Match reports whether a container passes the filter.
+func (f Filter) Match(meta allocation.Metadata, c allocation.Container) bool {
+	for _, cl := range f {
+		if slices.Contains(cl.values, meta.Value(c, cl.prop)) == cl.negate {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrForbidden marks a request the caller may not make (403).
+var ErrForbidden = errors.New("forbidden")
