@@ -2,11 +2,13 @@
 # Installs the system packages Tollgate's tests and demo need, only when they
 # are missing, so it is cheap to run before every `make test`.
 #   prometheus, promtool   Debian package "prometheus" (real upstream for e2e tests)
+#   chromium               Debian packages "chromium" and "chromium-driver" (the chargeback page's browser test)
 set -euo pipefail
 
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool   >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium   >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -32,4 +34,4 @@ if ! $sudo apt-get install -y --no-install-recommends $pkgs >/tmp/tollgate-apt.l
     exit 1
   }
 fi
-command -v prometheus >/dev/null && command -v promtool >/dev/null
+command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null

@@ -66,6 +66,11 @@ type stackT struct {
 }
 
 func (s *stackT) Cleanup(f func()) { s.cleanups = append(s.cleanups, f) }
+
+// Failed and Logf outlive the test that started the stack: its cleanups
+// run after every test, from TestMain.
+func (s *stackT) Failed() bool                    { return false }
+func (s *stackT) Logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 func (s *stackT) TempDir() string {
 	d, err := os.MkdirTemp(s.dir, "")
 	if err != nil {
