@@ -44,7 +44,12 @@ The demo starts:
   - Tollgate on --listen, in front of both, configured with one tenant per
     team (with its Loki org), the admin group platform-sre, identity headers
     trusted from loopback, and a bearer token for an admin "ci" generated
-    for this run.
+    for this run;
+  - the cost engine on a priced cluster (on-demand, spot and GPU nodes from
+    the embedded price catalogue) with a week of history (--hours at 30s,
+    the rest of the week at 5m), and a chargeback page per team: two
+    loopback sign-in proxies that set alice's and bob's identity headers,
+    standing in for oauth2-proxy, so that a browser can open them.
 
 It then prints the URLs, the token, and curl commands to paste into another
 terminal: each team reads only its own namespaces' metrics and logs, and

@@ -79,13 +79,15 @@ func (h *Handler) Match(p string) (string, bool) {
 	return "", false
 }
 
-// errorBody is the error shape of OpenCost's API, with Prometheus's
-// errorType added so that the gateway's 401 and 403 read alike everywhere.
+// errorBody is the error shape of OpenCost's API (code, message), with
+// Prometheus's status, errorType and error added, so that clients of
+// either API read the gateway's refusals the same way.
 type errorBody struct {
 	Code      int    `json:"code"`
 	Status    string `json:"status"`
 	ErrorType string `json:"errorType"`
 	Message   string `json:"message"`
+	Error     string `json:"error"`
 }
 
 // WriteError implements proxy.API.
@@ -101,7 +103,7 @@ func WriteError(w http.ResponseWriter, status int, errorType, msg string) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Code: status, Status: "error", ErrorType: errorType, Message: msg})
+	_ = json.NewEncoder(w).Encode(errorBody{Code: status, Status: "error", ErrorType: errorType, Message: msg, Error: msg})
 }
 
 // Serve implements proxy.API.

@@ -69,6 +69,7 @@ type Demo struct {
 	prometheus *Prometheus
 	loki       *Loki
 	gateway    *Gateway
+	chargeback *Chargeback
 	components []Component
 	// banner is the components in the banner's order, which differs from
 	// the start order: the logs' examples go through the gateway, so they
@@ -140,14 +141,16 @@ func New(opts Options) (*Demo, error) {
 		Gateway:      gw,
 		Logger:       opts.Logger.With("component", "loki"),
 	})
+	chargeback := NewChargeback(gw, opts.Logger.With("component", "chargeback"))
 	return &Demo{
 		logger:     opts.Logger,
+		chargeback: chargeback,
 		prometheus: prom,
 		loki:       loki,
 		gateway:    gw,
 		// Upstreams first: the gateway needs their URLs.
-		components: []Component{prom, loki, gw},
-		banner:     []Component{prom, gw, loki},
+		components: []Component{prom, loki, gw, chargeback},
+		banner:     []Component{prom, gw, loki, chargeback},
 	}, nil
 }
 
@@ -156,6 +159,9 @@ func (d *Demo) Gateway() *Gateway { return d.gateway }
 
 // Prometheus is the demo's embedded Prometheus.
 func (d *Demo) Prometheus() *Prometheus { return d.prometheus }
+
+// Chargeback is the demo's chargeback sign-in proxies.
+func (d *Demo) Chargeback() *Chargeback { return d.chargeback }
 
 // Loki is the demo's Loki, enabled or not.
 func (d *Demo) Loki() *Loki { return d.loki }

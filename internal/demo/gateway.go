@@ -157,6 +157,7 @@ func demoConfig(listen string, up config.Upstreams, tc tenancy.Config, tokenSHA2
 			},
 			Tokens: []identity.TokenConfig{{Name: "ci", SHA256: tokenSHA256, Groups: []string{adminGroup}}},
 		},
+		Cost: demoCost(),
 	}
 }
 

@@ -35,8 +35,19 @@ type PrometheusOptions struct {
 	Step time.Duration
 	// RuleInterval is the evaluation interval of the demo rules.
 	RuleInterval time.Duration
-	Logger       *slog.Logger
+	// CoarseHistory, when longer than History, is loaded before it at
+	// CoarseStep (default a week at 5m), so that the cost engine has a
+	// week to allocate for a fraction of the samples.
+	CoarseHistory time.Duration
+	CoarseStep    time.Duration
+	Logger        *slog.Logger
 }
+
+// Defaults of the coarse history.
+const (
+	DefaultCoarseHistory = 7 * 24 * time.Hour
+	DefaultCoarseStep    = 5 * time.Minute
+)
 
 // Prometheus is a real Prometheus in-process: its TSDB, PromQL engine, rule
 // manager and HTTP API, with the synthetic cluster as its only "target".
@@ -60,6 +71,12 @@ type Prometheus struct {
 func NewPrometheus(opts PrometheusOptions) *Prometheus {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.CoarseHistory == 0 {
+		opts.CoarseHistory = DefaultCoarseHistory
+	}
+	if opts.CoarseStep == 0 {
+		opts.CoarseStep = DefaultCoarseStep
 	}
 	return &Prometheus{opts: opts}
 }
@@ -106,11 +123,19 @@ func (p *Prometheus) Start(ctx context.Context) (err error) {
 	start := time.Now()
 	end := start.Truncate(p.opts.Step)
 	win := synth.Window{Start: end.Add(-p.opts.History), End: end, Step: p.opts.Step}
+	if p.opts.CoarseHistory > p.opts.History {
+		// Older samples first: the head takes them in time order.
+		coarse := synth.Window{Start: end.Add(-p.opts.CoarseHistory).Truncate(p.opts.CoarseStep), End: win.Start.Add(-time.Millisecond), Step: p.opts.CoarseStep}
+		if err := synth.Append(ctx, p.db, series, coarse); err != nil {
+			return fmt.Errorf("loading the coarse synthetic history: %w", err)
+		}
+	}
 	if err := synth.Append(ctx, p.db, series, win); err != nil {
 		return fmt.Errorf("loading the synthetic history: %w", err)
 	}
 	log.Info("loaded synthetic history", "series", len(series), "from", win.Start.Format(time.RFC3339),
-		"step", p.opts.Step, "took", time.Since(start).Round(time.Millisecond))
+		"step", p.opts.Step, "coarse_from", end.Add(-p.opts.CoarseHistory).Format(time.RFC3339), "coarse_step", p.opts.CoarseStep,
+		"took", time.Since(start).Round(time.Millisecond))
 
 	ln, err := httpserver.Listen("127.0.0.1:0")
 	if err != nil {
@@ -235,7 +260,8 @@ func (p *Prometheus) Section() Section {
 		Title: "Embedded Prometheus (the upstream; no authentication, no tenancy)",
 		Lines: []string{
 			"URL:     " + p.url,
-			fmt.Sprintf("Data:    %d synthetic series of cluster %s, %s of history every %s, plus live samples", p.series, p.opts.Cluster.Name, shortDuration(p.opts.History), shortDuration(p.opts.Step)),
+			fmt.Sprintf("Data:    %d synthetic series of cluster %s, %s of history every %s (%s before it every %s), plus live samples", p.series, p.opts.Cluster.Name,
+				shortDuration(p.opts.History), shortDuration(p.opts.Step), shortDuration(max(0, p.opts.CoarseHistory-p.opts.History)), shortDuration(p.opts.CoarseStep)),
 			fmt.Sprintf("Rules:   per-team recording rules and the alert HighErrorRate, evaluated every %s", shortDuration(p.opts.RuleInterval)),
 		},
 		Examples: []Example{{

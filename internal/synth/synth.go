@@ -38,6 +38,7 @@ type Node struct {
 	CapacityType string // on_demand or spot
 	CPUCores     float64
 	MemoryBytes  float64
+	GPUs         float64
 }
 
 // Cluster is the whole synthetic cluster.
@@ -48,7 +49,9 @@ type Cluster struct {
 }
 
 // Default is the demo cluster: three teams, five team namespaces, and two
-// platform namespaces.
+// platform namespaces, on mixed node types priced by the cost engine's
+// catalogue: two on-demand m6i.2xlarge, a spot pool of two c6i.xlarge and
+// a g4dn.xlarge GPU node, where search's indexer requests the GPU.
 func Default() Cluster {
 	ns := []Namespace{
 		{Name: "team-payments-prod", Team: "payments", CostCenter: "CC-4521", Environment: "prod", Services: []string{"payments-api", "ledger"}},
@@ -69,8 +72,20 @@ func Default() Cluster {
 			{Name: "ip-10-0-1-10", InstanceType: "m6i.2xlarge", Region: "eu-west-1", CapacityType: "on_demand", CPUCores: 8, MemoryBytes: 32 << 30},
 			{Name: "ip-10-0-1-11", InstanceType: "m6i.2xlarge", Region: "eu-west-1", CapacityType: "on_demand", CPUCores: 8, MemoryBytes: 32 << 30},
 			{Name: "ip-10-0-2-20", InstanceType: "c6i.xlarge", Region: "eu-west-1", CapacityType: "spot", CPUCores: 4, MemoryBytes: 8 << 30},
+			{Name: "ip-10-0-2-21", InstanceType: "c6i.xlarge", Region: "eu-west-1", CapacityType: "spot", CPUCores: 4, MemoryBytes: 8 << 30},
+			{Name: "ip-10-0-3-30", InstanceType: "g4dn.xlarge", Region: "eu-west-1", CapacityType: "on_demand", CPUCores: 4, MemoryBytes: 16 << 30, GPUs: 1},
 		},
 	}
+}
+
+// gpuNode returns the first node with a GPU, or nil.
+func (c Cluster) gpuNode() *Node {
+	for i := range c.Nodes {
+		if c.Nodes[i].GPUs > 0 {
+			return &c.Nodes[i]
+		}
+	}
+	return nil
 }
 
 // Namespace returns the namespace with the given name.
@@ -117,6 +132,9 @@ func (c Cluster) Series() []Series {
 			"label_karpenter_sh_capacity_type", node.CapacityType)
 		add("gauge", constant(node.CPUCores), "__name__", "kube_node_status_capacity", "node", node.Name, "resource", "cpu", "unit", "core")
 		add("gauge", constant(node.MemoryBytes), "__name__", "kube_node_status_capacity", "node", node.Name, "resource", "memory", "unit", "byte")
+		if node.GPUs > 0 {
+			add("gauge", constant(node.GPUs), "__name__", "kube_node_status_capacity", "node", node.Name, "resource", "nvidia_com_gpu", "unit", "integer")
+		}
 		add("gauge", constant(1), "__name__", "up", "job", "node-exporter", "instance", node.Name+":9100")
 	}
 
@@ -131,12 +149,20 @@ func (c Cluster) Series() []Series {
 		for j, svc := range ns.Services {
 			pod := fmt.Sprintf("%s-%x", svc, 0x5f3a+i*16+j)
 			node := c.Nodes[(i+j)%len(c.Nodes)]
-			cpuReq, memReq := 0.25*float64(j+1), float64(256<<20)*float64(j+1)
+			gpu := svc == "indexer" && c.gpuNode() != nil
+			if gpu {
+				node = *c.gpuNode()
+			}
+			cpuReq, memReq := 0.5*float64(j+1), float64(1<<30)*float64(j+1)
 			podLabels := []string{"namespace", ns.Name, "pod", pod}
 			add("gauge", constant(1), append([]string{"__name__", "kube_pod_info", "node", node.Name, "created_by_kind", "ReplicaSet", "created_by_name", pod[:len(pod)-2]}, podLabels...)...)
+			add("gauge", constant(1), append([]string{"__name__", "kube_pod_labels", "label_app", svc}, podLabels...)...)
 			add("gauge", constant(1), append([]string{"__name__", "kube_pod_container_status_running", "container", svc}, podLabels...)...)
 			add("gauge", constant(cpuReq), append([]string{"__name__", "kube_pod_container_resource_requests", "container", svc, "node", node.Name, "resource", "cpu", "unit", "core"}, podLabels...)...)
 			add("gauge", constant(memReq), append([]string{"__name__", "kube_pod_container_resource_requests", "container", svc, "node", node.Name, "resource", "memory", "unit", "byte"}, podLabels...)...)
+			if gpu {
+				add("gauge", constant(1), append([]string{"__name__", "kube_pod_container_resource_requests", "container", svc, "node", node.Name, "resource", "nvidia_com_gpu", "unit", "integer"}, podLabels...)...)
+			}
 			// Usage swings around the request, so that both max(request,
 			// usage) branches are exercised by the cost engine.
 			add("counter", counter(cpuReq*0.9, 0.4, 3*time.Hour), append([]string{"__name__", "container_cpu_usage_seconds_total", "container", svc, "node", node.Name}, podLabels...)...)
