@@ -243,12 +243,14 @@ type sliQueries struct {
 	total     string // events, ratio, latency: all events
 	absent    string // what the no-data alert watches
 	minEvents float64
+	// parsed caches the templates, parsed once for every window.
+	parsed map[string]*spec.Template
 }
 
 // sliTemplates builds and confines the SLI's query templates.
 func (c *sloCtx) sliTemplates() (sliQueries, bool) {
 	s := c.slo.SLI
-	q := sliQueries{kind: s.Kind()}
+	q := sliQueries{kind: s.Kind(), parsed: map[string]*spec.Template{}}
 	var errPath, totalPath string
 	switch {
 	case s.Events != nil:
@@ -316,7 +318,7 @@ func (c *sloCtx) selector(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return (&parser.VectorSelector{LabelMatchers: ms}).String(), nil
+	return spec.PrintSelector(ms), nil
 }
 
 // histogram returns the selectors of a histogram's _count and of its bucket
@@ -329,9 +331,9 @@ func (c *sloCtx) histogram(l *spec.Latency) (count, bucket string, err error) {
 		}
 	}
 	name := func(n string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, n) }
-	countSel := &parser.VectorSelector{LabelMatchers: append([]*labels.Matcher{name(l.Metric + "_count")}, ms...)}
-	bucketSel := &parser.VectorSelector{LabelMatchers: append([]*labels.Matcher{name(l.Metric + "_bucket")}, append(slices.Clone(ms), leMatcher(l.Threshold))...)}
-	return countSel.String(), bucketSel.String(), nil
+	countSel := append([]*labels.Matcher{name(l.Metric + "_count")}, ms...)
+	bucketSel := append([]*labels.Matcher{name(l.Metric + "_bucket")}, append(slices.Clone(ms), leMatcher(l.Threshold))...)
+	return spec.PrintSelector(countSel), spec.PrintSelector(bucketSel), nil
 }
 
 // leMatcher matches the bucket of a threshold. Prometheus 3 writes integer
@@ -349,7 +351,15 @@ func leMatcher(threshold float64) *labels.Matcher {
 func (q sliQueries) render(c *sloCtx, w time.Duration) string {
 	win := promDuration(w)
 	r := func(tpl string) string {
-		out, err := spec.Render(tpl, win)
+		t, ok := q.parsed[tpl]
+		if !ok {
+			var err error
+			if t, err = spec.ParseTemplate(tpl); err != nil {
+				return fmt.Sprintf("generator error: %v", err)
+			}
+			q.parsed[tpl] = t
+		}
+		out, err := t.Render(win)
 		if err != nil {
 			// Templates were checked when the spec loaded and confined;
 			// a failure here is a generator bug, and the rule says so.
@@ -514,7 +524,8 @@ func (c *sloCtx) absentAlert(sli sliQueries, abs *spec.AbsentAlert, team string)
 		For:    cmp.Or(abs.For, DefaultAbsentFor),
 		Labels: ls,
 		Annotations: merge(map[string]string{
-			"title":   "(no data) {{$labels." + labelService + "}} {{$labels." + labelSLO + "}} SLI has no data.",
+			// absent() returns no sloth_* labels for $labels to expand.
+			"title":   "(no data) " + c.slo.Service + " " + c.slo.Name + " SLI has no data.",
 			"summary": "The SLI's query has returned nothing for " + w + ": its metrics are not scraped, were renamed or relabelled, or the query's selectors match nothing.",
 		}, c.slo.Alerting.Annotations, abs.Annotations),
 	}

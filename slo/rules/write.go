@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -53,36 +52,38 @@ type WriteOptions struct {
 // The output depends only on its input: groups in input order, map keys
 // sorted.
 func Write(w io.Writer, files []File, opts WriteOptions) error {
-	var docs []any
-	switch opts.Format {
-	case FormatPrometheus, "":
-		var f ruleFileYAML
-		for _, file := range files {
-			f.Groups = append(f.Groups, groupsYAML(file.Groups())...)
-		}
-		if len(f.Groups) > 0 {
-			docs = append(docs, f)
-		}
-	case FormatOperator:
-		docs = operatorObjects(files, opts.ManagedBy)
-	default:
-		return fmt.Errorf("unknown format %q", opts.Format)
-	}
-	if len(docs) == 0 {
-		return ErrNoRules
-	}
 	var b bytes.Buffer
 	b.WriteString(Header)
-	for _, d := range docs {
-		b.WriteString("---\n")
-		enc := yaml.NewEncoder(&b)
-		enc.SetIndent(2)
-		if err := enc.Encode(d); err != nil {
-			return fmt.Errorf("encoding rules: %w", err)
+	switch opts.Format {
+	case FormatPrometheus, "":
+		var groups []Group
+		for _, f := range files {
+			groups = append(groups, f.Groups()...)
 		}
-		if err := enc.Close(); err != nil {
-			return fmt.Errorf("encoding rules: %w", err)
+		if len(groups) == 0 {
+			return ErrNoRules
 		}
+		b.WriteString("---\ngroups:\n")
+		if err := writeGroups(&b, groups, "  "); err != nil {
+			return err
+		}
+	case FormatOperator:
+		objs := operatorObjects(files, opts.ManagedBy)
+		if len(objs) == 0 {
+			return ErrNoRules
+		}
+		for _, o := range objs {
+			b.WriteString("---\n")
+			if err := encode(&b, o.head, ""); err != nil {
+				return err
+			}
+			b.WriteString("spec:\n  groups:\n")
+			if err := writeGroups(&b, o.groups, "    "); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("unknown format %q", opts.Format)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("writing rules: %w", err)
@@ -90,45 +91,44 @@ func Write(w io.Writer, files []File, opts WriteOptions) error {
 	return nil
 }
 
-type ruleFileYAML struct {
-	Groups []groupYAML `yaml:"groups"`
+// writeGroups writes groups, each line indented by indent.
+func writeGroups(b *bytes.Buffer, groups []Group, indent string) error {
+	var y yamlOut
+	y.Grow(len(groups) * 4096)
+	y.groups(groups, indent)
+	b.WriteString(y.String())
+	return nil
 }
 
-type groupYAML struct {
-	Name  string     `yaml:"name"`
-	Rules []ruleYAML `yaml:"rules"`
-}
-
-type ruleYAML struct {
-	Record      string            `yaml:"record,omitempty"`
-	Alert       string            `yaml:"alert,omitempty"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
-}
-
-func groupsYAML(gs []Group) []groupYAML {
-	out := make([]groupYAML, 0, len(gs))
-	for _, g := range gs {
-		y := groupYAML{Name: g.Name}
-		for _, r := range g.Rules {
-			ry := ruleYAML{Record: r.Record, Alert: r.Alert, Expr: r.Expr, Labels: r.Labels, Annotations: r.Annotations}
-			if r.For > 0 {
-				ry.For = model.Duration(r.For).String()
-			}
-			y.Rules = append(y.Rules, ry)
-		}
-		out = append(out, y)
+// encode writes v as YAML, every non-empty line indented: nesting a valid
+// document uniformly keeps it valid, block scalars included.
+func encode(b *bytes.Buffer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encoding rules: %w", err)
 	}
-	return out
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encoding rules: %w", err)
+	}
+	if indent == "" {
+		b.Write(buf.Bytes())
+		return nil
+	}
+	for line := range bytes.Lines(buf.Bytes()) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			b.WriteString(indent)
+		}
+		b.Write(line)
+	}
+	return nil
 }
 
-type operatorYAML struct {
+type operatorHead struct {
 	APIVersion string       `yaml:"apiVersion"`
 	Kind       string       `yaml:"kind"`
 	Metadata   metadataYAML `yaml:"metadata"`
-	Spec       ruleFileYAML `yaml:"spec"`
 }
 
 type metadataYAML struct {
@@ -138,15 +138,20 @@ type metadataYAML struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
+type operatorObject struct {
+	head   operatorHead
+	groups []Group
+}
+
 // operatorObjects makes one PrometheusRule per spec document, named after
 // the PrometheusServiceLevel it came from, or after the service of a
 // prometheus/v1 spec. Documents with the same name and namespace share one
 // object.
-func operatorObjects(files []File, managedBy string) []any {
-	var out []any
-	byKey := map[string]*operatorYAML{}
+func operatorObjects(files []File, managedBy string) []*operatorObject {
+	var out []*operatorObject
+	byKey := map[string]*operatorObject{}
 	for _, f := range files {
-		groups := groupsYAML(f.Groups())
+		groups := f.Groups()
 		if len(groups) == 0 {
 			continue
 		}
@@ -157,20 +162,22 @@ func operatorObjects(files []File, managedBy string) []any {
 		}
 		key := d.Namespace + "/" + name
 		if o, ok := byKey[key]; ok {
-			o.Spec.Groups = append(o.Spec.Groups, groups...)
+			o.groups = append(o.groups, groups...)
 			continue
 		}
-		o := &operatorYAML{
-			APIVersion: "monitoring.coreos.com/v1",
-			Kind:       "PrometheusRule",
-			Metadata: metadataYAML{
-				Name: name, Namespace: d.Namespace, Annotations: d.Annotations,
-				Labels: merge(d.Labels, map[string]string{
-					"app.kubernetes.io/component":  "SLO",
-					"app.kubernetes.io/managed-by": managedBy,
-				}),
+		o := &operatorObject{
+			head: operatorHead{
+				APIVersion: "monitoring.coreos.com/v1",
+				Kind:       "PrometheusRule",
+				Metadata: metadataYAML{
+					Name: name, Namespace: d.Namespace, Annotations: d.Annotations,
+					Labels: merge(d.Labels, map[string]string{
+						"app.kubernetes.io/component":  "SLO",
+						"app.kubernetes.io/managed-by": managedBy,
+					}),
+				},
 			},
-			Spec: ruleFileYAML{Groups: groups},
+			groups: groups,
 		}
 		byKey[key] = o
 		out = append(out, o)

@@ -216,12 +216,29 @@ func HasWindow(query string) bool { return windowRE.MatchString(query) }
 // Render executes a query template with the given window, as Sloth does:
 // Go text/template, `.window` the only key.
 func Render(query, window string) (string, error) {
-	tpl, err := template.New("query").Option("missingkey=error").Parse(query)
+	t, err := ParseTemplate(query)
 	if err != nil {
-		return "", fmt.Errorf("not a valid template: %w", err)
+		return "", err
 	}
+	return t.Render(window)
+}
+
+// Template is a parsed query template, for rendering many windows.
+type Template struct{ t *template.Template }
+
+// ParseTemplate parses a query template.
+func ParseTemplate(query string) (*Template, error) {
+	t, err := template.New("query").Option("missingkey=error").Parse(query)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid template: %w", err)
+	}
+	return &Template{t: t}, nil
+}
+
+// Render renders the template with a window.
+func (t *Template) Render(window string) (string, error) {
 	var b bytes.Buffer
-	if err := tpl.Execute(&b, map[string]string{"window": window}); err != nil {
+	if err := t.t.Execute(&b, map[string]string{"window": window}); err != nil {
 		return "", fmt.Errorf("rendering the template: %w", err)
 	}
 	return b.String(), nil

@@ -218,7 +218,7 @@ func (c *docCtx) ratio(slo *SLO, x *extRatio) {
 			c.add(path, slo.ID, "is not a series selector: "+oneLine(err.Error()), `give a counter and label matchers, e.g. http_requests_total{job="api"}; the generator writes the rate and the window`)
 			return ""
 		}
-		return (&parser.VectorSelector{LabelMatchers: ms}).String()
+		return PrintSelector(ms)
 	}
 	e, t := sel("errors", x.Errors), sel("total", x.Total)
 	if e != "" && e == t {
@@ -242,6 +242,18 @@ func ParseSelector(p parser.Parser, s string) ([]*labels.Matcher, error) {
 		s = "{" + s + "}"
 	}
 	return p.ParseMetricSelector(s)
+}
+
+// PrintSelector prints matchers as a series selector, the metric name in
+// front as people write it.
+func PrintSelector(ms []*labels.Matcher) string {
+	vs := &parser.VectorSelector{LabelMatchers: ms}
+	for _, m := range ms {
+		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			vs.Name = m.Value
+		}
+	}
+	return vs.String()
 }
 
 // alerting validates the alert settings.

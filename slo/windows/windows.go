@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -208,6 +209,7 @@ func Parse(name string, data []byte) ([]Windows, problem.List) {
 			ps[i].Line, ps[i].Col = yamlcheck.Position(&root, ps[i].Path)
 			ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, ps[i].Line, ps[i].Col)
 		}
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 		all = append(all, ps...)
 		if len(ps.Errors()) == 0 {
 			out = append(out, w)
