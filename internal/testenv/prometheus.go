@@ -1,5 +1,5 @@
-// Package testenv starts real backends (Prometheus today) for end-to-end
-// tests: on 127.0.0.1, on free ports, in temporary directories, stopped when
+// Package testenv starts real backends (Prometheus, Alertmanager, Loki)
+// for end-to-end tests: on 127.0.0.1, on free ports, in temporary directories, stopped when
 // the test ends. A missing binary fails the test with the command that
 // installs it; it never skips, so a green run always means the test ran.
 package testenv
@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -32,6 +33,11 @@ type PrometheusOptions struct {
 	OpenMetrics []byte
 	// Rules is the content of a rule file (Prometheus rule-file YAML).
 	Rules string
+	// RuleFiles are paths of more rule files to load.
+	RuleFiles []string
+	// Alertmanagers are host:port addresses of Alertmanagers to send
+	// alerts to.
+	Alertmanagers []string
 	// EvaluationInterval of the rules (default 1s, so alerts appear fast).
 	EvaluationInterval time.Duration
 	// Args are extra command-line flags.
@@ -75,11 +81,24 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		interval = time.Second
 	}
 	cfg := fmt.Sprintf("global:\n  evaluation_interval: %s\n  scrape_interval: 1m\n", interval)
+	ruleFiles := slices.Clone(opts.RuleFiles)
 	if opts.Rules != "" {
 		if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(opts.Rules), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg += "rule_files: [rules.yml]\n"
+		ruleFiles = append(ruleFiles, "rules.yml")
+	}
+	if len(ruleFiles) > 0 {
+		cfg += "rule_files:\n"
+		for _, f := range ruleFiles {
+			cfg += "  - " + strconv.Quote(f) + "\n"
+		}
+	}
+	if len(opts.Alertmanagers) > 0 {
+		cfg += "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets:\n"
+		for _, a := range opts.Alertmanagers {
+			cfg += "            - " + strconv.Quote(a) + "\n"
+		}
 	}
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
