@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,6 +52,19 @@ Exit status: 0 when the file is valid, 1 when it has errors.`,
 			fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
 			for _, t := range tn.Tenants() {
 				fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %-44s loki org %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","), t.LokiOrgID)
+			}
+			if c := cfg.Cost; c != nil {
+				prices := "embedded catalogue"
+				if c.PricingFile != "" {
+					prices = c.PricingFile + " over the embedded catalogue"
+				}
+				var discounts []string
+				for p, pct := range c.Discounts {
+					discounts = append(discounts, fmt.Sprintf("%s %g%%", p, pct))
+				}
+				slices.Sort(discounts)
+				fmt.Fprintf(out, "cost engine: cluster %s, %s, prices from %s, discounts [%s], shared namespaces [%s], overhead %.2f/month\n",
+					c.Cluster, c.Currency, prices, strings.Join(discounts, ", "), strings.Join(c.SharedNamespaces, ", "), c.SharedOverheadMonthly)
 			}
 			return nil
 		},

@@ -45,7 +45,7 @@ func TestHelp(t *testing.T) {
 
 func TestConfigCheck(t *testing.T) {
 	out, _, err := run(t, "", "config", "check", filepath.Join("..", "..", "deploy", "tollgate.example.yaml"))
-	if err != nil || !strings.Contains(out, "is valid") || !strings.Contains(out, "tenant payments") {
+	if err != nil || !strings.Contains(out, "is valid") || !strings.Contains(out, "tenant payments") || !strings.Contains(out, "cost engine: cluster prod-eu-west-1, USD") {
 		t.Errorf("valid file: err %v, output:\n%s", err, out)
 	}
 

@@ -27,6 +27,11 @@ query, series selector and rules/alerts response is confined to the tenants'
 namespaces. Members of tenancy.admin_groups pass through unrewritten; anyone
 else gets 403.
 
+With a cost: section it also serves the cost engine to the same tenants:
+OpenCost's /allocation API (and /allocation/compute), CSV and FOCUS
+downloads, the chargeback page /ui/chargeback, and tollgate_cost_* gauges
+on /metrics (docs/cost.md).
+
 Tollgate also serves /-/healthy, /-/ready and its own /metrics.
 SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
 		Example: `  tollgate config check tollgate.yaml && tollgate serve --config tollgate.yaml

@@ -353,3 +353,9 @@ func (a *Accumulator) TotalNodeCost() float64 {
 
 // Containers returns the registered containers.
 func (a *Accumulator) Containers() []Container { return a.containers }
+
+// HasNode reports whether a node of that name is registered.
+func (a *Accumulator) HasNode(name string) bool {
+	_, ok := a.nodeIndex[name]
+	return ok
+}

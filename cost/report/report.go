@@ -209,18 +209,19 @@ func Table(w io.Writer, res *cost.Result) error {
 			fmt.Fprintln(bw)
 		}
 		fmt.Fprintf(bw, "%s to %s, by %s, %s\n", s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), agg, res.Currency)
-		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "NAME\tCPU\tRAM\tGPU\tIDLE\tSHARED\tTOTAL\tCPU EFF\tRAM EFF\t")
+		// Names left-aligned, figures right-aligned in fixed widths.
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "NAME\t%10s %10s %10s %10s %10s %10s %8s %8s\n", "CPU", "RAM", "GPU", "IDLE", "SHARED", "TOTAL", "CPU EFF", "RAM EFF")
 		var tot allocation.Allocation
 		for _, a := range sorted(s) {
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", a.Name, a.CPUCost, a.RAMCost, a.GPUCost, a.IdleCost(), a.SharedCost, a.TotalCost(), pct(a, a.CPUEfficiency()), pct(a, a.RAMEfficiency()))
+			fmt.Fprintf(tw, "%s\t%10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %8s %8s\n", a.Name, a.CPUCost, a.RAMCost, a.GPUCost, a.IdleCost(), a.SharedCost, a.TotalCost(), pct(a, a.CPUEfficiency()), pct(a, a.RAMEfficiency()))
 			tot.CPUCost += a.CPUCost
 			tot.RAMCost += a.RAMCost
 			tot.GPUCost += a.GPUCost
 			tot.CPUCostIdle += a.IdleCost()
 			tot.SharedCost += a.SharedCost
 		}
-		fmt.Fprintf(tw, "TOTAL\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\t\t\n", tot.CPUCost, tot.RAMCost, tot.GPUCost, tot.CPUCostIdle, tot.SharedCost, tot.TotalCost())
+		fmt.Fprintf(tw, "TOTAL\t%10.2f %10.2f %10.2f %10.2f %10.2f %10.2f\n", tot.CPUCost, tot.RAMCost, tot.GPUCost, tot.CPUCostIdle, tot.SharedCost, tot.TotalCost())
 		if err := tw.Flush(); err != nil {
 			return err
 		}

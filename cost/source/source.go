@@ -306,6 +306,15 @@ func (p *Prometheus) loadChunk(ctx context.Context, acc *allocation.Accumulator,
 		m := s.Metric
 		pods[m["namespace"]+"/"+m["pod"]] = podData{node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
 	}
+	// A pod on a node kube-state-metrics says nothing about is charged at
+	// the default prices; the node then costs what was allocated on it.
+	for _, pd := range pods {
+		if pd.node != "" && !acc.HasNode(pd.node) {
+			price := p.opts.Prices.Price(pricing.Spec{})
+			acc.AddNode(allocation.Node{Name: pd.node, Cluster: p.opts.Cluster, CapacityType: "on_demand", PriceSource: "default prices (no kube_node_* series)",
+				CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: 1})
+		}
+	}
 	type ctr struct {
 		running, cpuReq, ramReq, gpuReq, cpuUse, ramUse []float64
 	}
