@@ -197,11 +197,11 @@ type sloCtx struct {
 }
 
 func (c *sloCtx) add(path, msg, fix string) {
-	c.ps = append(c.ps, problem.Problem{Pos: c.slo.Pos, Path: path + " (SLO " + c.slo.ID + ")", Msg: msg, Fix: fix})
+	c.ps = append(c.ps, problem.Problem{Pos: c.slo.Locate(path), Path: path + " (SLO " + c.slo.ID + ")", Msg: msg, Fix: fix})
 }
 
 func (c *sloCtx) warn(path, msg, fix string) {
-	c.ps = append(c.ps, problem.Problem{Pos: c.slo.Pos, Path: path + " (SLO " + c.slo.ID + ")", Msg: msg, Fix: fix, Severity: problem.SeverityWarning})
+	c.ps = append(c.ps, problem.Problem{Pos: c.slo.Locate(path), Path: path + " (SLO " + c.slo.ID + ")", Msg: msg, Fix: fix, Severity: problem.SeverityWarning})
 }
 
 // SLO generates one SLO's rules. format is the kind of document the SLO
@@ -462,7 +462,11 @@ func (c *sloCtx) alerts(sli sliQueries) []Rule {
 		ls := merge(map[string]string{labelSeverity: x.severity}, a.Labels, x.alert.Labels)
 		if !c.g.opts.SlothCompat {
 			if s, ok := ls[LabelSeverity]; ok && s != x.severity {
-				c.warn(c.slo.Key("alerting", x.key, "labels"), fmt.Sprintf("severity %q is replaced by %q", s, x.severity),
+				path := c.slo.Key("alerting", x.key, "labels")
+				if _, own := x.alert.Labels[LabelSeverity]; !own {
+					path = c.slo.Key("alerting", "labels")
+				}
+				c.warn(path+"."+LabelSeverity, fmt.Sprintf("severity %q is replaced by %q", s, x.severity),
 					"Tollgate's Alertmanager routes match severity=page and severity=ticket; keep your own value in another label")
 			}
 			ls[LabelSeverity] = x.severity
@@ -544,10 +548,14 @@ func (c *sloCtx) team() string {
 			{c.slo.Key("alerting", "page_alert", "labels"), a.Page.Labels},
 			{c.slo.Key("alerting", "ticket_alert", "labels"), a.Ticket.Labels},
 			{c.slo.Key("alerting", "labels"), a.Labels},
-			{c.slo.Key("labels"), c.labels},
+			{"", c.labels},
 		} {
 			if v, ok := s.ls[LabelTeam]; ok && v != c.g.opts.Team {
-				c.add(s.path+"."+LabelTeam, fmt.Sprintf("team %q, but tenant %s is team %q", v, c.g.opts.Tenant, c.g.opts.Team),
+				path := s.path + "." + LabelTeam
+				if s.path == "" {
+					path = c.slo.LabelPath(LabelTeam)
+				}
+				c.add(path, fmt.Sprintf("team %q, but tenant %s is team %q", v, c.g.opts.Tenant, c.g.opts.Team),
 					"remove the team label: with --tenant the generator sets it, so that a team's alerts cannot be routed to another team")
 			}
 		}

@@ -55,7 +55,56 @@ func Load(paths ...string) (*Set, problem.List, error) {
 		ps = append(ps, fps...)
 	}
 	ps = append(ps, set.CheckIDs()...)
+	sortProblems(ps, files)
 	return set, ps, ps.Err()
+}
+
+// sortProblems orders problems by file, in input order, then by line.
+func sortProblems(ps problem.List, files []string) {
+	order := map[string]int{}
+	for i, f := range files {
+		order[f] = i
+	}
+	key := func(p problem.Problem) (int, int, int) {
+		file, line, col := splitPos(p.Pos)
+		return order[file], line, col
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		fi, li, ci := key(ps[i])
+		fj, lj, cj := key(ps[j])
+		if fi != fj {
+			return fi < fj
+		}
+		if li != lj {
+			return li < lj
+		}
+		return ci < cj
+	})
+}
+
+// splitPos splits "file:line:col" (or "file:line").
+func splitPos(pos string) (file string, line, col int) {
+	rest := pos
+	var nums []int
+	for range 2 {
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.Atoi(rest[i+1:])
+		if err != nil {
+			break
+		}
+		nums = append([]int{n}, nums...)
+		rest = rest[:i]
+	}
+	switch len(nums) {
+	case 2:
+		return rest, nums[0], nums[1]
+	case 1:
+		return rest, nums[0], 0
+	}
+	return pos, 0, 0
 }
 
 // specFiles lists the spec files under a path.

@@ -81,6 +81,31 @@ type SLO struct {
 	Pos  string
 	Path string
 	Keys Keys
+	// locate finds "file:line:col" of a key path in the SLO's document.
+	locate func(path string) string
+	// ownLabels are the SLO's own labels, docPrefix the path prefix of its
+	// document's top level: together they tell where a label was set.
+	ownLabels map[string]string
+	docPrefix string
+}
+
+// LabelPath returns the key path where one of the SLO's labels is set: in
+// the SLO's labels, or in its service's.
+func (s *SLO) LabelPath(name string) string {
+	if _, ok := s.ownLabels[name]; ok || s.locate == nil {
+		return s.Key("labels") + "." + name
+	}
+	return s.docPrefix + "labels." + name
+}
+
+// Locate returns "file:line:col" of a key path of the SLO's document, such
+// as s.Key("labels", "team"), or of its nearest existing parent; Pos when
+// the document is not at hand.
+func (s *SLO) Locate(path string) string {
+	if s.locate == nil {
+		return s.Pos
+	}
+	return s.locate(path)
 }
 
 // Key returns the key path of one of the SLO's keys, spelt as in its

@@ -68,9 +68,16 @@ func (c *docCtx) slo(i int, service string, svcLabels map[string]string, s sloth
 		Labels:      merge(svcLabels, s.Labels),
 		Path:        fmt.Sprintf("%sslos[%d]", c.prefix, i),
 		Keys:        c.keys,
+		ownLabels:   s.Labels,
+		docPrefix:   c.prefix,
 	}
 	line, col := positionOf(c, slo.Path)
 	slo.Pos = fmt.Sprintf("%s:%d:%d", c.file, line, col)
+	root, file := c.root, c.file
+	slo.locate = func(path string) string {
+		line, col := yamlcheck.Position(root, path)
+		return fmt.Sprintf("%s:%d:%d", file, line, col)
+	}
 	add := func(path, msg, fix string) { c.add(path, slo.ID, msg, fix) }
 
 	switch {
