@@ -62,7 +62,7 @@ then write a configuration (see README.md, "Configuration") and run:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newConfigCmd(), newTokenCmd(), newDemoCmd(), newCostCmd(), newSloCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newConfigCmd(), newTokenCmd(), newDemoCmd(), newCostCmd(), newDashboardsCmd(), newSloCmd(), newVersionCmd())
 	return root
 }
 

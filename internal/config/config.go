@@ -37,6 +37,8 @@ type File struct {
 	// Cost enables the cost engine (the allocation API, the chargeback
 	// page and the tollgate_cost_* metrics) when present.
 	Cost *Cost `yaml:"cost"`
+	// Dashboards configures the generated Grafana dashboards.
+	Dashboards Dashboards `yaml:"dashboards"`
 }
 
 // Cost configures the cost engine. Every key is optional; an empty
@@ -204,6 +206,7 @@ func (f *File) ApplyDefaults() {
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
+	f.Dashboards.applyDefaults(f)
 	if c := f.Cost; c != nil {
 		if c.Cluster == "" {
 			c.Cluster = DefaultCluster
@@ -253,6 +256,7 @@ func (f *File) Validate() problem.List {
 	if f.Cost != nil {
 		ps = append(ps, f.Cost.validate()...)
 	}
+	ps = append(ps, f.Dashboards.validate(f)...)
 	return ps
 }
 
