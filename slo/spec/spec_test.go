@@ -115,6 +115,9 @@ func TestLoadSlothFormatsAndExtensions(t *testing.T) {
 	if !strings.HasSuffix(av.Pos, "payments.yaml:6:5") {
 		t.Errorf("position %s", av.Pos)
 	}
+	if len(ps) != 0 {
+		t.Errorf("problems %v", ps)
+	}
 	if l := slos[1].SLI.Latency; l.Threshold != 0.25 || l.MinEvents != 10 || l.Selector != `{job="payments"}` || len(l.Buckets) != 3 {
 		t.Errorf("latency: %+v", l)
 	}
@@ -325,5 +328,17 @@ func TestProblemsAreSortedByLine(t *testing.T) {
 	}
 	if !slices.IsSorted(lines) || len(ps) != 3 {
 		t.Errorf("problems %v", problem.List(ps))
+	}
+}
+
+// A page that waits longer than its ticket lets the ticket out first, and
+// Alertmanager cannot inhibit what it has already sent: warned, not
+// refused.
+func TestPageSlowerThanTicketWarns(t *testing.T) {
+	f := write(t, t.TempDir(), "s.yaml", strings.Replace(promSpecs, "ticket_alert: {disable: true}", "ticket_alert: {for: 30s}", 1))
+	_, ps, err := spec.Load(f)
+	if err != nil || len(ps) != 1 || ps[0].Severity != problem.SeverityWarning ||
+		!strings.Contains(ps[0].String(), "s.yaml:15:20: warning: slos[0].alerting.page_alert.for (SLO payments-api-availability): the page waits 2m, the ticket 30s") {
+		t.Errorf("%v %v", err, ps)
 	}
 }

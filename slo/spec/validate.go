@@ -288,6 +288,10 @@ func (c *docCtx) alerting(slo *SLO, a slothv1.Alerting, x extAlerting) {
 		c.annotations(slo.Key("alerting", al.key, "annotations"), slo.ID, al.a.Annotations)
 		al.out.For = c.duration(slo, slo.Key("alerting", al.key, "for"), al.x.For)
 	}
+	if p, t := slo.Alerting.Page, slo.Alerting.Ticket; !p.Disable && !t.Disable && p.For > t.For {
+		c.warn(slo.Key("alerting", "page_alert", "for"), slo.ID, fmt.Sprintf("the page waits %s, the ticket %s: a fast burn opens a ticket before its page fires and silences it", model.Duration(p.For), model.Duration(t.For)),
+			"give ticket_alert a for: at least as long as page_alert's")
+	}
 	if x.AbsentAlert != nil {
 		abs := &AbsentAlert{Name: x.AbsentAlert.Name, Labels: x.AbsentAlert.Labels, Annotations: x.AbsentAlert.Annotations}
 		path := slo.Key("alerting", "absent_alert")
