@@ -203,8 +203,10 @@ func (l *linter) variables(d map[string]any) {
 	for _, vm := range queries {
 		name, _ := vm["name"].(string)
 		where := fmt.Sprintf("variable %q", name)
-		if typ := l.dsType(vm["datasource"]); typ == "prometheus" {
-			l.variableQuery(where, queryString(vm["query"]))
+		q := queryString(vm["query"])
+		l.undefined(where, q)
+		if typ := l.dsType(vm["datasource"]); typ == "prometheus" || typ == "" {
+			l.variableQuery(where, q)
 		}
 	}
 }
@@ -273,7 +275,6 @@ func (l *linter) variableQuery(where, q string) {
 	if expr == "" {
 		return
 	}
-	l.undefined(where, expr)
 	if _, err := l.parser.ParseExpr(Expand(expr, l.values(nil))); err != nil {
 		l.add(where, RuleVariableQuery, fmt.Sprintf("%s does not parse once variables are substituted: %v", q, oneLine(err)))
 	}
@@ -341,11 +342,16 @@ func (l *linter) panel(p map[string]any, where string) {
 		if expr == "" {
 			continue
 		}
+		l.undefined(tw, expr)
 		switch typ {
 		case "prometheus":
 			l.promql(tw, expr)
 		case "loki":
 			l.logql(tw, expr)
+		case "":
+			// A data source named rather than typed (dashboards before
+			// Grafana 8.3): the language is the one the query parses in.
+			l.guess(tw, expr)
 		}
 	}
 }
@@ -433,8 +439,22 @@ func describe(ds any) string {
 	return string(b)
 }
 
+// guess checks a query of unknown language as PromQL when it parses as
+// PromQL, else as LogQL when it parses as LogQL, else reports it.
+func (l *linter) guess(where, expr string) {
+	q := Expand(expr, l.values(nil))
+	if _, err := l.parser.ParseExpr(q); err == nil {
+		l.promql(where, expr)
+		return
+	}
+	if _, err := syntax.ParseExprWithoutValidation(q); err == nil && len(q) <= maxQueryLen {
+		l.logql(where, expr)
+		return
+	}
+	l.add(where, RulePromQL, fmt.Sprintf("parses neither as PromQL nor as LogQL once variables are substituted (query: %s)", oneLine(q)))
+}
+
 func (l *linter) promql(where, expr string) {
-	l.undefined(where, expr)
 	q := Expand(expr, l.values(map[string]string{
 		rateIntervalMarker: model.Duration(rateSentinel).String(),
 		"__range":          model.Duration(rangeSentinel).String(),
@@ -484,7 +504,6 @@ func describeRange(d time.Duration) string {
 var lintMatcher = labels.MustNewMatcher(labels.MatchEqual, "tollgate_lint", "x")
 
 func (l *linter) logql(where, expr string) {
-	l.undefined(where, expr)
 	q := Expand(expr, l.values(map[string]string{"__auto": model.Duration(autoSentinel).String()}))
 	if len(q) > maxQueryLen {
 		l.add(where, RuleLogQL, fmt.Sprintf("is %d bytes long; Loki is slow to parse long queries", len(q)))
