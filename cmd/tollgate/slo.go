@@ -195,6 +195,11 @@ func (f *sloFlags) run(args []string) (*sloRun, error) {
 		}
 		opts.Tenant, opts.Team = tn.Name, tn.Team
 		opts.Scoper = rules.NewScoper(promenforce.New(), tn.Scope.Matcher())
+		opts.TenantLabel, opts.OwnsNamespace = tn.Scope.Label(), tn.Scope.Matches
+		opts.TenantNamespace = tn.DefaultNamespace
+		if opts.TenantNamespace == "" && len(tn.Namespaces) == 1 && !strings.Contains(tn.Namespaces[0], "*") {
+			opts.TenantNamespace = tn.Namespaces[0]
+		}
 	} else if f.configPath != "" {
 		return nil, errors.New("--config is only used with --tenant")
 	}

@@ -46,6 +46,7 @@ kind: PrometheusServiceLevel
 metadata: {name: checkout-web, namespace: team-checkout-prod}
 spec:
   service: checkout-web
+  labels: {namespace: team-checkout-prod}
   slos:
     - name: latency
       objective: 99
@@ -183,13 +184,13 @@ group_interval: 1s
 	}
 	t.Logf("page and ticket delivered %s after Prometheus started backfilling", time.Since(began).Round(100*time.Millisecond))
 	page := hooks.alerts("/pager")["payments-api-availability"][0]
-	for k, want := range map[string]string{"alertname": "PaymentsAPIAvailability", "severity": "page", "sloth_severity": "page", "team": "payments", "sloth_service": "payments-api"} {
+	for k, want := range map[string]string{"alertname": "PaymentsAPIAvailability", "severity": "page", "sloth_severity": "page", "team": "payments", "sloth_service": "payments-api", "namespace": "team-payments-prod"} {
 		if page[k] != want {
 			t.Errorf("page: %s=%q, want %q (labels %v)", k, page[k], want, page)
 		}
 	}
 	ticket := hooks.alerts("/ticket")["checkout-web-latency"][0]
-	for k, want := range map[string]string{"alertname": "CheckoutWebLatency", "severity": "ticket", "team": "web-shop", "sloth_slo": "latency"} {
+	for k, want := range map[string]string{"alertname": "CheckoutWebLatency", "severity": "ticket", "team": "web-shop", "sloth_slo": "latency", "namespace": "team-checkout-prod"} {
 		if ticket[k] != want {
 			t.Errorf("ticket: %s=%q, want %q (labels %v)", k, ticket[k], want, ticket)
 		}

@@ -21,7 +21,7 @@ tenancy:
   label: namespace
   admin_groups: [platform-sre]
   tenants:
-    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
+    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging], default_namespace: team-payments-prod}
     - {name: checkout, groups: [team-checkout], namespaces: ["team-checkout-*"], team: web-shop}
 auth:
   tokens: [{name: ci, sha256: "83be5447375907e352eccf262f47a288924102f4e031dc650e189322653103d4", groups: [platform-sre]}]
@@ -206,6 +206,9 @@ func TestSloTenant(t *testing.T) {
 	for _, want := range []string{
 		`http_requests_total{code=~"5..",namespace=~"team-payments-prod|team-payments-staging",service="payments-api"}[5m]`,
 		"team: payments",
+		// The tenant's default namespace, so that the gateway shows the
+		// tenant its SLO series.
+		"namespace: team-payments-prod",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q", want)
@@ -216,6 +219,18 @@ func TestSloTenant(t *testing.T) {
 	stdout, _, err = run(t, "", "slo", "validate", "--tenant", "checkout", "--config", cfg, foreign)
 	if exitStatus(err) != 1 || !strings.Contains(stdout, foreign+":3:10: labels.team (SLO payments-api-availability): team \"payments\", but tenant checkout is team \"web-shop\"") {
 		t.Errorf("foreign team: %v\n%s", err, stdout)
+	}
+	// Nor write SLO series into another team's namespace.
+	elsewhere := writeFile(t, dir, "elsewhere.yaml", strings.Replace(paymentsSpec, "service: payments-api\n", "service: payments-api\nlabels: {namespace: team-checkout-prod}\n", 1))
+	stdout, _, err = run(t, "", "slo", "validate", "--tenant", "payments", "--config", cfg, elsewhere)
+	if exitStatus(err) != 1 || !strings.Contains(stdout, elsewhere+":3:10: labels.namespace (SLO payments-api-availability): namespace \"team-checkout-prod\" is not one of tenant payments's") {
+		t.Errorf("foreign namespace: %v\n%s", err, stdout)
+	}
+	// A tenant with globs and no default namespace is warned that its SLO
+	// series will be invisible to it.
+	_, stderr, err := run(t, "", "slo", "generate", "--tenant", "checkout", "--config", cfg, specs)
+	if err != nil || !strings.Contains(stderr, "warning: slos[0].labels (SLO payments-api-availability): the SLO's series carry no namespace label, so tenant checkout cannot read them through Tollgate") {
+		t.Errorf("no namespace: %v\n%s", err, stderr)
 	}
 	for args, want := range map[string]string{
 		"--tenant payments":                                "--tenant needs --config",

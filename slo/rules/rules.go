@@ -88,6 +88,15 @@ type Options struct {
 	// Tenant, when set, is the tenant Scoper and Team come from: a spec may
 	// then not give its alerts another team.
 	Tenant string
+	// TenantLabel (usually "namespace"), with a tenant, is the label the
+	// gateway confines by. The gateway shows a tenant only series whose
+	// TenantLabel is one of its namespaces, so an SLO's rules carry
+	// TenantNamespace when the spec sets no such label; a value the spec
+	// sets must satisfy OwnsNamespace, or a team could write SLO series
+	// into another team's view.
+	TenantLabel     string
+	TenantNamespace string
+	OwnsNamespace   func(string) bool
 	// ExtraLabels are added to every SLO's labels, overriding the spec's
 	// (Sloth's --extra-labels).
 	ExtraLabels map[string]string
@@ -213,6 +222,7 @@ func (g *Generator) SLO(format spec.Format, slo *spec.SLO) (SLORules, problem.Li
 		id:     map[string]string{labelID: slo.ID, labelService: slo.Service, labelSLO: slo.Name},
 	}
 	out := SLORules{SLO: slo}
+	c.tenantLabel()
 	sli, ok := c.sliTemplates()
 	if !ok {
 		return out, c.ps
@@ -532,6 +542,27 @@ func (c *sloCtx) absentAlert(sli sliQueries, abs *spec.AbsentAlert, team string)
 			"title":   "(no data) " + c.slo.Service + " " + c.slo.Name + " SLI has no data.",
 			"summary": "The SLI's query has returned nothing for " + w + ": its metrics are not scraped, were renamed or relabelled, or the query's selectors match nothing.",
 		}, c.slo.Alerting.Annotations, abs.Annotations),
+	}
+}
+
+// tenantLabel gives the SLO's series the tenant's namespace, or checks the
+// one the spec gives them.
+func (c *sloCtx) tenantLabel() {
+	o := c.g.opts
+	if o.Tenant == "" || o.TenantLabel == "" {
+		return
+	}
+	v, ok := c.labels[o.TenantLabel]
+	switch {
+	case ok && (o.OwnsNamespace == nil || !o.OwnsNamespace(v)):
+		c.add(c.slo.LabelPath(o.TenantLabel), fmt.Sprintf("%s %q is not one of tenant %s's", o.TenantLabel, v, o.Tenant),
+			"use one of the tenant's namespaces: SLO series with another team's label would show in that team's view")
+	case ok:
+	case o.TenantNamespace != "":
+		c.labels[o.TenantLabel] = o.TenantNamespace
+	default:
+		c.warn(c.slo.Key("labels"), fmt.Sprintf("the SLO's series carry no %s label, so tenant %s cannot read them through Tollgate", o.TenantLabel, o.Tenant),
+			fmt.Sprintf("set labels: {%s: <one of the tenant's namespaces>}, or the tenant's default_namespace in the Tollgate configuration", o.TenantLabel))
 	}
 }
 

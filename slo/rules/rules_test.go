@@ -154,8 +154,12 @@ func TestAlertsCarryTeamAndSeverity(t *testing.T) {
 // With --tenant every SLI query is confined, and the spec may not route
 // its alerts to another team.
 func TestTenantConfinesQueriesAndOwnsTheTeam(t *testing.T) {
-	m := tenancy.NewScope("namespace", []string{"team-payments-prod", "team-payments-staging"}).Matcher()
-	opts := rules.Options{Scoper: rules.NewScoper(promenforce.New(), m), Tenant: "payments", Team: "payments"}
+	scope := tenancy.NewScope("namespace", []string{"team-payments-prod", "team-payments-staging"})
+	m := scope.Matcher()
+	opts := rules.Options{
+		Scoper: rules.NewScoper(promenforce.New(), m), Tenant: "payments", Team: "payments",
+		TenantLabel: "namespace", TenantNamespace: "team-payments-prod", OwnsNamespace: scope.Matches,
+	}
 	files, ps := generate(t, opts, eventsSpec+`  - name: latency
     objective: 99
     sli:
@@ -176,6 +180,9 @@ func TestTenantConfinesQueriesAndOwnsTheTeam(t *testing.T) {
 				continue // reads the SLO's own recording
 			}
 			checkConfined(t, r.Expr, m)
+		}
+		if ns := s.Meta[0].Labels["namespace"]; ns != "team-payments-prod" {
+			t.Errorf("%s: series namespace %q, want the tenant's default", s.SLO.ID, ns)
 		}
 		for _, a := range s.Alerts {
 			if a.Labels["team"] != "payments" {
