@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ func newDemoCmd() *cobra.Command {
 		listen string
 		hours  int
 		logs   logFlags
+		out    string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -62,6 +64,10 @@ Loki is not part of this binary. The demo runs $TOLLGATE_LOKI if set, else
 this binary's location), which ` + "`make loki`" + ` builds and ` + "`make demo`" + ` builds
 first. Without it the demo runs without logs and says so.
 
+Each team's Grafana dashboards and their provisioning files (data sources
+at the gateway) are written to --out, as ` + "`tollgate dashboards generate`" + ` would
+write them, and stay there after the demo stops.
+
 The data lives in memory and in temporary directories that are removed on
 exit; the token changes on every run. Stop the demo with Ctrl-C (or SIGTERM):
 Tollgate drains its requests, then Loki and the embedded Prometheus shut
@@ -69,7 +75,8 @@ down.`,
 		Example: `  tollgate demo
   tollgate demo --listen 127.0.0.1:8080 --hours 24
   tollgate demo --log-format json 2>demo.log   # keep the access log apart
-  TOLLGATE_LOKI=/usr/local/bin/loki tollgate demo   # a Loki 3 built elsewhere`,
+  TOLLGATE_LOKI=/usr/local/bin/loki tollgate demo   # a Loki 3 built elsewhere
+  tollgate demo --out ./grafana-demo   # the teams' dashboards and provisioning files there`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := logs.logger(cmd.ErrOrStderr())
@@ -87,6 +94,7 @@ down.`,
 				Listen:     listen,
 				History:    time.Duration(hours) * time.Hour,
 				LokiBinary: loki,
+				OutputDir:  out,
 				Logger:     logger,
 			})
 			if err != nil {
@@ -106,6 +114,7 @@ down.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", demo.DefaultListen, "address of the gateway; Prometheus and Loki always take free loopback ports")
 	cmd.Flags().IntVar(&hours, "hours", int(demo.DefaultHistory/time.Hour), "hours of synthetic history to generate at startup")
+	cmd.Flags().StringVar(&out, "out", filepath.Join(os.TempDir(), "tollgate-demo"), "folder for the generated files (dashboards, provisioning); kept after the demo")
 	logs.register(cmd.Flags())
 	return cmd
 }

@@ -53,6 +53,10 @@ type Options struct {
 	LogInterval time.Duration
 	// Logger receives progress and the gateway's access log.
 	Logger *slog.Logger
+	// OutputDir, if set, receives the files the demo generates (each
+	// team's Grafana dashboards and their provisioning), which stay after
+	// the demo stops.
+	OutputDir string
 }
 
 // Defaults for Options left zero.
@@ -142,6 +146,7 @@ func New(opts Options) (*Demo, error) {
 		Logger:       opts.Logger.With("component", "loki"),
 	})
 	chargeback := NewChargeback(gw, opts.Logger.With("component", "chargeback"))
+	outputs := outputComponents(opts.OutputDir, gw, cluster, opts.Logger)
 	return &Demo{
 		logger:     opts.Logger,
 		chargeback: chargeback,
@@ -149,8 +154,8 @@ func New(opts Options) (*Demo, error) {
 		loki:       loki,
 		gateway:    gw,
 		// Upstreams first: the gateway needs their URLs.
-		components: []Component{prom, loki, gw, chargeback},
-		banner:     []Component{prom, gw, loki, chargeback},
+		components: append([]Component{prom, loki, gw, chargeback}, outputs...),
+		banner:     append([]Component{prom, gw, loki, chargeback}, outputs...),
 	}, nil
 }
 
