@@ -42,6 +42,7 @@ demo: build $(LOKI)
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/ ./proxy/logqlenforce/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
+	$(GO) test -run '^$$' -bench BenchmarkGenerate50x20 -benchmem ./dashboards/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/grafana-tools/sdk"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/lint"
+	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )
 
@@ -242,5 +245,64 @@ func TestUIDs(t *testing.T) {
 	teams[0].Tenant, teams[1].Tenant = long1, long2
 	if _, err := dashboards.Generate(opts, teams); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLogLinks: every Explore link opens Tollgate's Loki data source on a
+// LogQL query that Loki's parser accepts, over the dashboard's time range.
+func TestLogLinks(t *testing.T) {
+	n := 0
+	for name, data := range generateFiles(t) {
+		var links []struct{ Title, URL string }
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				if u, ok := x["url"].(string); ok && strings.HasPrefix(u, "/explore?") {
+					links = append(links, struct{ Title, URL string }{x["title"].(string), u})
+				}
+				for _, c := range x {
+					walk(c)
+				}
+			case []any:
+				for _, c := range x {
+					walk(c)
+				}
+			}
+		}
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		var m any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		walk(m)
+		for _, l := range links {
+			u, err := url.Parse(l.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var panes map[string]struct {
+				Datasource string
+				Queries    []struct{ Expr string }
+				Range      struct{ From, To string }
+			}
+			if err := json.Unmarshal([]byte(u.Query().Get("panes")), &panes); err != nil {
+				t.Fatalf("%s: link %q: %v", name, l.Title, err)
+			}
+			p := panes["tollgate"]
+			if p.Datasource != "tollgate-loki" || p.Range.From != "${__from}" || p.Range.To != "${__to}" || len(p.Queries) != 1 {
+				t.Errorf("%s: link %q: %+v", name, l.Title, p)
+				continue
+			}
+			if _, err := logqlenforce.Query(p.Queries[0].Expr, labels.MustNewMatcher(labels.MatchEqual, "namespace", "x")); err != nil {
+				t.Errorf("%s: link %q: %s: %v", name, l.Title, p.Queries[0].Expr, err)
+			}
+			n++
+		}
+	}
+	if n < 3*3 {
+		t.Errorf("only %d log links", n)
 	}
 }
