@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,9 +112,9 @@ func (d *Dashboards) validate(f *File) problem.List {
 	if _, err := windows.Default().Get(time.Duration(d.SLOPeriod)); err != nil {
 		var periods []string
 		for _, p := range windows.Default().Periods() {
-			periods = append(periods, model.Duration(p).String())
+			periods = append(periods, days(p))
 		}
-		ps.Add("dashboards.slo_period", fmt.Sprintf("%s is not an SLO period with known alert windows", model.Duration(d.SLOPeriod)), "use "+strings.Join(periods, " or ")+", the period your SLO rules were generated with")
+		ps.Add("dashboards.slo_period", fmt.Sprintf("%s is not an SLO period with known alert windows", days(time.Duration(d.SLOPeriod))), "use "+strings.Join(periods, " or ")+", the period your SLO rules were generated with")
 	}
 	tenants := map[string]bool{}
 	var names []string
@@ -148,4 +149,10 @@ func (d *Dashboards) validate(f *File) problem.List {
 		}
 	}
 	return ps
+}
+
+// days prints a period in days, as SLO periods are written ("28d", not
+// Prometheus's "4w").
+func days(d time.Duration) string {
+	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64) + "d"
 }
