@@ -66,7 +66,11 @@ first. Without it the demo runs without logs and says so.
 
 Each team's Grafana dashboards and their provisioning files (data sources
 at the gateway) are written to --out, as ` + "`tollgate dashboards generate`" + ` would
-write them, and stay there after the demo stops.
+write them, and so are, under slo/, the platform SLO catalogue's rules, the
+payments team's SLO spec with its tenant-confined rules, and the
+Alertmanager configuration routing their pages and tickets, as
+` + "`tollgate slo generate`" + ` and ` + "`tollgate slo alertmanager-config`" + ` write them.
+They stay there after the demo stops.
 
 The data lives in memory and in temporary directories that are removed on
 exit; the token changes on every run. Stop the demo with Ctrl-C (or SIGTERM):
@@ -114,7 +118,7 @@ down.`,
 	}
 	cmd.Flags().StringVar(&listen, "listen", demo.DefaultListen, "address of the gateway; Prometheus and Loki always take free loopback ports")
 	cmd.Flags().IntVar(&hours, "hours", int(demo.DefaultHistory/time.Hour), "hours of synthetic history to generate at startup")
-	cmd.Flags().StringVar(&out, "out", filepath.Join(os.TempDir(), "tollgate-demo"), "folder for the generated files (dashboards, provisioning); kept after the demo")
+	cmd.Flags().StringVar(&out, "out", filepath.Join(os.TempDir(), "tollgate-demo"), "folder for the generated files (dashboards, provisioning, slo/ rules and Alertmanager configuration); kept after the demo")
 	logs.register(cmd.Flags())
 	return cmd
 }

@@ -66,6 +66,7 @@ type webhook struct {
 }
 
 type webhookMessage struct {
+	At       time.Time
 	Receiver string `json:"receiver"`
 	Status   string `json:"status"`
 	Alerts   []struct {
@@ -81,6 +82,7 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
+	m.At = time.Now()
 	w.mu.Lock()
 	w.messages[r.URL.Path] = append(w.messages[r.URL.Path], m)
 	w.mu.Unlock()
@@ -236,6 +238,13 @@ group_interval: 1s
 		t.Errorf("the slow burn paged: %v", got)
 	}
 	if got := hooks.alerts("/ticket")["payments-api-availability"]; len(got) > 0 {
+		hooks.mu.Lock()
+		for p, ms := range hooks.messages {
+			for _, m := range ms {
+				t.Logf("%s %s %+v", m.At.Format("15:04:05.000"), p, m)
+			}
+		}
+		hooks.mu.Unlock()
 		t.Errorf("the inhibited ticket was delivered: %v", got)
 	}
 }

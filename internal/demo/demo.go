@@ -54,8 +54,9 @@ type Options struct {
 	// Logger receives progress and the gateway's access log.
 	Logger *slog.Logger
 	// OutputDir, if set, receives the files the demo generates (each
-	// team's Grafana dashboards and their provisioning), which stay after
-	// the demo stops.
+	// team's Grafana dashboards and their provisioning; the SLO rules and
+	// the Alertmanager configuration, under slo/), which stay after the
+	// demo stops.
 	OutputDir string
 }
 
@@ -147,6 +148,9 @@ func New(opts Options) (*Demo, error) {
 	})
 	chargeback := NewChargeback(gw, opts.Logger.With("component", "chargeback"))
 	outputs := outputComponents(opts.OutputDir, gw, cluster, opts.Logger)
+	if opts.OutputDir != "" {
+		outputs = append(outputs, NewSLOs(opts.OutputDir, tc, opts.Logger.With("component", "slo")))
+	}
 	return &Demo{
 		logger:     opts.Logger,
 		chargeback: chargeback,
