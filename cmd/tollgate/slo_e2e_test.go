@@ -136,13 +136,17 @@ func TestSloEndToEnd(t *testing.T) {
 	hooks := &webhook{messages: map[string][]webhookMessage{}, changed: make(chan struct{}, 1)}
 	srv := httptest.NewServer(hooks)
 	t.Cleanup(srv.Close)
+	// Prometheus evaluates rule groups concurrently, so when the rules
+	// first load a ticket can fire one evaluation (1s here) before the page
+	// that inhibits it. group_wait must cover that, as the default 30s does
+	// in production; 1s made the inhibited ticket slip through now and then.
 	routing := writeFile(t, dir, "routing.yaml", fmt.Sprintf(`pager:
   name: platform-sre-pager
   webhook_configs: [{url: %q}]
 ticket:
   name: slo-tickets
   webhook_configs: [{url: %q}]
-group_wait: 1s
+group_wait: 3s
 group_interval: 1s
 `, srv.URL+"/pager", srv.URL+"/ticket"))
 	amConfig := filepath.Join(dir, "alertmanager.yml")

@@ -134,7 +134,7 @@ func (d *Dashboards) Section() Section {
 	return Section{
 		Title: "Grafana dashboards (files; they stay after the demo stops)",
 		Lines: []string{
-			fmt.Sprintf("Written to %s: %d dashboards (%d files written, %d unchanged)", d.dir, len(d.set.Dashboards), len(d.res.Written), len(d.res.Unchanged)),
+			fmt.Sprintf("Written to %s: %d dashboards; files: %d written, %d unchanged", d.dir, len(d.set.Dashboards), len(d.res.Written), len(d.res.Unchanged)),
 			fmt.Sprintf("Teams:    %s/teams/<team>/red.json, slo.json, cost.json for %s", d.dir, strings.Join(teams, ", ")),
 			"Platform: " + filepath.Join(d.dir, "platform", "overview.json"),
 			"Grafana:  copy " + filepath.Join(d.dir, "provisioning") + "/* into Grafana's conf/provisioning/ (data sources at " + d.gateway.URL() + ")",

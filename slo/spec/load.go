@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -109,36 +107,11 @@ func splitPos(pos string) (file string, line, col int) {
 
 // specFiles lists the spec files under a path.
 func specFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("SLO specs: %w", err)
+	out, err := yamlcheck.Files(path, "SLO specs")
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("SLO spec directory %s has no .yaml or .yml files", path)
 	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			out = append(out, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading SLO spec directory %s: %w", path, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("SLO spec directory %s has no .yaml or .yml files", path)
-	}
-	return out, nil
+	return out, err
 }
 
 // CheckIDs reports SLO IDs defined more than once across the set: their

@@ -143,24 +143,7 @@ func sameWindows(a, b Windows) bool {
 }
 
 func windowFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("alert windows: %w", err)
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			out = append(out, p)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading alert windows directory %s: %w", path, err)
-	}
-	return out, nil
+	return yamlcheck.Files(path, "alert windows")
 }
 
 // Get returns the windows of a period.
