@@ -38,11 +38,12 @@ test: deps lint
 demo: build $(LOKI)
 	./$(BIN) demo
 
-## bench: PromQL and LogQL rewrite cost per query; the cost allocation core for 10,000 containers on 500 nodes over 720 hours; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
+## bench: PromQL and LogQL rewrite cost per query; the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/ ./proxy/logqlenforce/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
 	$(GO) test -run '^$$' -bench BenchmarkGenerate50x20 -benchmem ./dashboards/
+	$(GO) test -run '^$$' -bench 'BenchmarkGenerate1000SLOs|BenchmarkLoad1000SLOs' -benchmem ./slo/rules/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
 
