@@ -74,19 +74,26 @@ type Allocation struct {
 	CPUCostIdle                float64               `json:"cpuCostIdle"`
 	CPUEfficiency              float64               `json:"cpuEfficiency"`
 	GPUCount                   float64               `json:"gpuCount"`
+	GPURequestAverage          float64               `json:"gpuRequestAverage"`
+	GPUUsageAverage            float64               `json:"gpuUsageAverage"`
 	GPUHours                   float64               `json:"gpuHours"`
 	GPUCost                    float64               `json:"gpuCost"`
 	GPUCostAdjustment          float64               `json:"gpuCostAdjustment"`
 	GPUCostIdle                float64               `json:"gpuCostIdle"`
+	GPUEfficiency              float64               `json:"gpuEfficiency"`
 	NetworkTransferBytes       float64               `json:"networkTransferBytes"`
 	NetworkReceiveBytes        float64               `json:"networkReceiveBytes"`
 	NetworkCost                float64               `json:"networkCost"`
+	NetworkCrossZoneCost       float64               `json:"networkCrossZoneCost"`
+	NetworkCrossRegionCost     float64               `json:"networkCrossRegionCost"`
+	NetworkInternetCost        float64               `json:"networkInternetCost"`
 	NetworkCostAdjustment      float64               `json:"networkCostAdjustment"`
 	LoadBalancerCost           float64               `json:"loadBalancerCost"`
 	LoadBalancerCostAdjustment float64               `json:"loadBalancerCostAdjustment"`
 	PVBytes                    float64               `json:"pvBytes"`
 	PVByteHours                float64               `json:"pvByteHours"`
 	PVCost                     float64               `json:"pvCost"`
+	PVs                        *struct{}             `json:"pvs"`
 	PVCostAdjustment           float64               `json:"pvCostAdjustment"`
 	RAMBytes                   float64               `json:"ramBytes"`
 	RAMByteRequestAverage      float64               `json:"ramByteRequestAverage"`
@@ -100,13 +107,23 @@ type Allocation struct {
 	SharedCost                 float64               `json:"sharedCost"`
 	TotalCost                  float64               `json:"totalCost"`
 	TotalEfficiency            float64               `json:"totalEfficiency"`
+	// Always null, as OpenCost writes them when it has none.
+	ProportionalAssetResourceCosts *struct{} `json:"proportionalAssetResourceCosts"`
+	LBAllocations                  *struct{} `json:"lbAllocations"`
+	SharedCostBreakdown            *struct{} `json:"sharedCostBreakdown"`
+	RawAllocationOnly              *struct{} `json:"rawAllocationOnly"`
 }
 
-// FromAllocation converts one allocation.
-func FromAllocation(a *allocation.Allocation) Allocation {
+// FromAllocation converts one allocation of set s. As in OpenCost,
+// `window` is the set's window and `start`, `end` and `minutes` the time
+// the allocation ran within it. GPU usage is not measured (no DCGM), so
+// gpuUsageAverage and gpuEfficiency are 0, as OpenCost reports them
+// without DCGM.
+func FromAllocation(a *allocation.Allocation, s allocation.Set) Allocation {
 	return Allocation{
-		Name: a.Name, Properties: a.Properties, Window: window{a.Start, a.End}, Start: a.Start, End: a.End, Minutes: a.Minutes(),
-		CPUCores: a.CPUCores(), CPUCoreRequestAverage: a.CPURequestAverage(), CPUCoreUsageAverage: a.CPUUsageAverage(),
+		Name: a.Name, Properties: a.Properties, Window: window{s.Start, s.End}, Start: a.Start, End: a.End, Minutes: a.Minutes(),
+		GPURequestAverage: a.GPUCount(),
+		CPUCores:          a.CPUCores(), CPUCoreRequestAverage: a.CPURequestAverage(), CPUCoreUsageAverage: a.CPUUsageAverage(),
 		CPUCoreHours: a.CPUCoreHours, CPUCost: a.CPUCost, CPUCostIdle: a.CPUCostIdle, CPUEfficiency: a.CPUEfficiency(),
 		GPUCount: a.GPUCount(), GPUHours: a.GPUHours, GPUCost: a.GPUCost, GPUCostIdle: a.GPUCostIdle,
 		RAMBytes: a.RAMBytes(), RAMByteRequestAverage: a.RAMRequestAverage(), RAMByteUsageAverage: a.RAMUsageAverage(),
@@ -128,7 +145,7 @@ func JSON(w io.Writer, res *cost.Result) error {
 	for _, s := range res.Sets {
 		m := make(map[string]Allocation, len(s.Allocations))
 		for _, a := range s.Allocations {
-			m[a.Name] = FromAllocation(a)
+			m[a.Name] = FromAllocation(a, s)
 		}
 		r.Data = append(r.Data, m)
 	}

@@ -97,3 +97,37 @@ func TestFOCUSRows(t *testing.T) {
 		t.Errorf("rows %v, want %s", units, want)
 	}
 }
+
+// OpenCost's `window` is the set's window; `start` and `end` are when the
+// allocation actually ran within it, and `minutes` is end − start. Every
+// field of OpenCost's allocation_json.go is present.
+func TestJSONWindowIsTheSet(t *testing.T) {
+	res := result()
+	s := &res.Sets[0]
+	ran := s.Start.Add(6 * time.Hour)
+	s.Allocations[1].Start = ran // started six hours into the set
+	var b bytes.Buffer
+	if err := JSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Data []map[string]map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	a := raw.Data[0]["team-a"]
+	if got, want := string(a["window"]), `{"start":"2026-11-01T00:00:00Z","end":"2026-11-02T00:00:00Z"}`; got != want {
+		t.Errorf("window = %s, want the set's %s", got, want)
+	}
+	if string(a["start"]) != `"2026-11-01T06:00:00Z"` || string(a["minutes"]) != "1080" {
+		t.Errorf("start %s minutes %s, want the allocation's own 06:00 and 1080", a["start"], a["minutes"])
+	}
+	for _, f := range []string{"gpuRequestAverage", "gpuUsageAverage", "gpuEfficiency", "networkCrossZoneCost", "networkCrossRegionCost",
+		"networkInternetCost", "networkCostAdjustment", "loadBalancerCostAdjustment", "pvs", "pvCostAdjustment", "lbAllocations",
+		"proportionalAssetResourceCosts", "sharedCostBreakdown", "rawAllocationOnly"} {
+		if _, ok := a[f]; !ok {
+			t.Errorf("field %s is missing", f)
+		}
+	}
+}
