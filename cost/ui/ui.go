@@ -140,15 +140,15 @@ func (p *Page) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	if v.Window == "" {
 		v.Window = "7d"
 	}
+	if v.Aggregate == "" {
+		v.Aggregate = "cost_center"
+	}
 	if !slices.Contains(v.Windows, v.Window) {
 		// A window from a link (start,end): keep it selectable.
 		v.Windows = append([]string{v.Window}, Windows...)
 	}
 	if !slices.Contains(v.Aggregations, v.Aggregate) {
 		v.Aggregations = append([]string{v.Aggregate}, Aggregations...)
-	}
-	if v.Aggregate == "" {
-		v.Aggregate = "cost_center"
 	}
 	// Checkboxes are sent only when ticked; "submitted" tells an
 	// unticked box from a first visit, where both default to on.

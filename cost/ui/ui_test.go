@@ -69,3 +69,23 @@ func TestPage(t *testing.T) {
 		t.Errorf("bad window: %d\n%s", rec.Code, rec.Body.String())
 	}
 }
+
+// A first visit (no parameters) offers the pickers' own choices, with no
+// blank entry, and selects the defaults.
+func TestFirstVisitPickers(t *testing.T) {
+	now := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+	p := New(Options{Now: func() time.Time { return now }, Compute: func(_ context.Context, q cost.Query, _ tenancy.Access) (*cost.Result, error) {
+		return &cost.Result{Query: q}, nil
+	}})
+	rec := httptest.NewRecorder()
+	p.Serve(rec, httptest.NewRequest(http.MethodGet, Base, nil), tenancy.Access{Admin: true})
+	page := rec.Body.String()
+	if strings.Contains(page, `<option value="">`) || strings.Contains(page, `<option value="" selected>`) {
+		t.Errorf("a picker offers an empty choice:\n%s", page)
+	}
+	for _, want := range []string{`<option value="cost_center" selected>`, `<option value="7d" selected>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
