@@ -102,17 +102,20 @@ func (rc *randomCluster) accumulate(t testing.TB, setLength time.Duration) *Accu
 var propertyAggregates = [][]string{
 	nil, {"namespace"}, {"tenant"}, {"team"}, {"cost_center"}, {"node"}, {"pod"}, {"controller"}, {"controllerKind"},
 	{"cluster"}, {"container"}, {"label:app"}, {"label:cost_center", "namespace"}, {"node", "namespace"},
+	{"label:missing"}, {"tenant", "node"}, {"cost_center", "team", "controller"},
 }
 
-// every option combination in which idle is counted (included or shared).
+// every option combination in which idle is counted (included, shared,
+// or both).
 func optionCombos(agg []string) []Options {
 	var out []Options
-	for _, shareIdle := range []bool{false, true} {
+	for _, idle := range [][2]bool{{true, false}, {false, true}, {true, true}} {
+		includeIdle, shareIdle := idle[0], idle[1]
 		for _, byNode := range []bool{false, true} {
-			for _, sharedNS := range [][]string{nil, {"kube-system", "monitoring"}} {
+			for _, sharedNS := range [][]string{nil, {"kube-system", "monitoring"}, {"kube-system", "not-in-the-cluster"}} {
 				for _, split := range []string{SplitWeighted, SplitEven} {
 					for _, overhead := range []float64{0, 2.5} {
-						out = append(out, Options{Aggregate: agg, IncludeIdle: !shareIdle, ShareIdle: shareIdle, IdleByNode: byNode,
+						out = append(out, Options{Aggregate: agg, IncludeIdle: includeIdle, ShareIdle: shareIdle, IdleByNode: byNode,
 							SharedNamespaces: sharedNS, ShareSplit: split, SharedHourlyCost: overhead})
 					}
 				}
