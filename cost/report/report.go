@@ -153,7 +153,16 @@ func JSON(w io.Writer, res *cost.Result) error {
 	return enc.Encode(r)
 }
 
-func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+// num prints a quantity to 12 significant digits, without the noise of
+// summing many steps (23.99999999999993 core-hours is 24), and never in
+// exponent form.
+func num(x float64) string {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	if err != nil {
+		r = x
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
 
 // money rounds to 1e-9 of the currency unit: enough to add up, short
 // enough to read.

@@ -131,3 +131,28 @@ func TestJSONWindowIsTheSet(t *testing.T) {
 		}
 	}
 }
+
+// Quantities summed over many steps carry float noise (288 five-minute
+// steps of one core are 23.99999999999993 core-hours); the CSV and FOCUS
+// files print them to 12 significant digits, as a FinOps tool expects.
+func TestQuantitiesWithoutFloatNoise(t *testing.T) {
+	res := result()
+	var h float64
+	for range 288 {
+		h += 5.0 / 60
+	}
+	a := res.Sets[0].Allocations[1]
+	a.CPUCoreHours, a.CPURequestCoreHours, a.CPUUsageCoreHours = h, h, h
+	for _, f := range []func(*bytes.Buffer, *cost.Result) error{
+		func(b *bytes.Buffer, r *cost.Result) error { return CSV(b, r) },
+		func(b *bytes.Buffer, r *cost.Result) error { return FOCUS(b, r) },
+	} {
+		var b bytes.Buffer
+		if err := f(&b, res); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "23.99999") || !strings.Contains(b.String(), ",24,") {
+			t.Errorf("float noise:\n%s", b.String())
+		}
+	}
+}
