@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // Grafana refuses UIDs longer than 40 characters, for folders and
@@ -51,6 +52,21 @@ const (
 // IsManagedUID reports whether a UID has the form of a generated one.
 func IsManagedUID(uid string) bool {
 	return len(uid) > len(uidPrefix) && uid[:len(uidPrefix)] == uidPrefix
+}
+
+// IsGeneratedPlacement reports whether a dashboard UID has the form of a
+// generated one and sits in the folder generated for it: tg_<key>_<kind>
+// in tg_<key>, the overview in the platform folder. Prune deletes nothing
+// else, whatever its tags.
+func IsGeneratedPlacement(dashboardUID, folderUID string) bool {
+	if !IsManagedUID(dashboardUID) || !IsManagedUID(folderUID) {
+		return false
+	}
+	if folderUID == PlatformFolderUID {
+		return dashboardUID == OverviewUID
+	}
+	rest, ok := strings.CutPrefix(dashboardUID, folderUID+"_")
+	return ok && rest != "" && !strings.Contains(rest, "_")
 }
 
 func checkUID(uid string) error {

@@ -230,8 +230,10 @@ its HTTP API:
     sends the stored version: if someone saved meanwhile, Grafana answers
     412 and the dashboard is reported, not overwritten;
   - with --prune, generated dashboards that are no longer generated are
-    deleted: those tagged tollgate-managed whose UID starts with tg_ (a
-    copy a user saved keeps the tag but not the UID, and is kept).
+    deleted: those tagged tollgate-managed whose UID starts with tg_ and
+    that sit in that UID's tg_ folder (a copy a user saved keeps the tag
+    but not the UID, and one moved or imported elsewhere is theirs: both
+    are kept).
 
 A missing Grafana team fails its folder and skips its dashboards (they
 would otherwise be readable by every Viewer); the other teams go on.

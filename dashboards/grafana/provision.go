@@ -119,22 +119,36 @@ func (p *Provisioner) folder(ctx context.Context, f dashboards.Folder) error {
 	exists := err == nil
 	switch {
 	case IsStatus(err, http.StatusNotFound):
-		p.change(Change{Action: "create", Object: "folder", UID: f.UID, Title: f.Title})
-		if !p.opts.DryRun {
-			// 409: created by someone else since the GET, which is as good.
-			if _, err := p.client.CreateFolder(ctx, f.UID, f.Title); err != nil && !IsStatus(err, http.StatusConflict) {
-				return err
-			}
-			exists = true
+		create := Change{Action: "create", Object: "folder", UID: f.UID, Title: f.Title}
+		if p.opts.DryRun {
+			p.change(create)
+			break
 		}
+		_, err := p.client.CreateFolder(ctx, f.UID, f.Title)
+		switch {
+		case err == nil:
+			p.change(create)
+		case IsStatus(err, http.StatusConflict):
+			// 409 is Grafana's answer both to a folder created with our
+			// UID since the GET (which is as good, and not our change)
+			// and to another folder holding the same title: only a
+			// second look tells which.
+			if _, gerr := p.client.Folder(ctx, f.UID); gerr != nil {
+				return fmt.Errorf("%w (another folder is titled %q: rename it, or move its dashboards and delete it)", err, f.Title)
+			}
+		default:
+			return err
+		}
+		exists = true
 	case err != nil:
 		return err
 	case cur.Title != f.Title:
-		p.change(Change{Action: "rename", Object: "folder", UID: f.UID, Title: f.Title, Detail: fmt.Sprintf("was %q", cur.Title)})
-		if !p.opts.DryRun {
-			if _, err := p.client.UpdateFolder(ctx, f.UID, f.Title, cur.Version); err != nil {
-				return err
-			}
+		err := p.apply(Change{Action: "rename", Object: "folder", UID: f.UID, Title: f.Title, Detail: fmt.Sprintf("was %q", cur.Title)}, func() error {
+			_, err := p.client.UpdateFolder(ctx, f.UID, f.Title, cur.Version)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	var have []Permission
@@ -146,11 +160,22 @@ func (p *Provisioner) folder(ctx context.Context, f dashboards.Folder) error {
 	if samePermissions(have, want) {
 		return nil
 	}
-	p.change(Change{Action: "permissions", Object: "folder", UID: f.UID, Title: f.Title, Detail: describePermissions(f)})
-	if p.opts.DryRun {
-		return nil
+	return p.apply(Change{Action: "permissions", Object: "folder", UID: f.UID, Title: f.Title, Detail: describePermissions(f)}, func() error {
+		return p.client.SetFolderPermissions(ctx, f.UID, want)
+	})
+}
+
+// apply makes one change: in a dry run it is only reported; otherwise it
+// is written, and reported only once Grafana accepted it, so that the
+// changes listed are the changes made.
+func (p *Provisioner) apply(c Change, write func() error) error {
+	if !p.opts.DryRun {
+		if err := write(); err != nil {
+			return err
+		}
 	}
-	return p.client.SetFolderPermissions(ctx, f.UID, want)
+	p.change(c)
+	return nil
 }
 
 // permissions is the folder's whole permission list: its viewer teams
@@ -245,11 +270,12 @@ func (p *Provisioner) dashboard(ctx context.Context, d dashboards.Dashboard) err
 		return fmt.Errorf("decoding the generated JSON: %w", err)
 	}
 	req := SaveRequest{Dashboard: model, FolderUID: d.Folder, Message: p.opts.Message}
+	var c Change
 	stored, err := p.client.Dashboard(ctx, d.UID)
 	switch {
 	case IsStatus(err, http.StatusNotFound):
 		model["id"] = nil
-		p.change(Change{Action: "create", Object: "dashboard", UID: d.UID, Title: d.Title, Detail: "in folder " + d.Folder})
+		c = Change{Action: "create", Object: "dashboard", UID: d.UID, Title: d.Title, Detail: "in folder " + d.Folder}
 	case err != nil:
 		return err
 	default:
@@ -265,20 +291,18 @@ func (p *Provisioner) dashboard(ctx context.Context, d dashboards.Dashboard) err
 		// The stored version makes Grafana refuse the save (412
 		// version-mismatch) if someone saved in between.
 		model["id"], model["version"] = stored.Model["id"], stored.Model["version"]
-		c := Change{Action: "update", Object: "dashboard", UID: d.UID, Title: d.Title, Detail: "content changed"}
+		c = Change{Action: "update", Object: "dashboard", UID: d.UID, Title: d.Title, Detail: "content changed"}
 		if moved {
 			c.Action, c.Detail = "move", fmt.Sprintf("from folder %q to %s", stored.Meta.FolderUID, d.Folder)
 			if !same {
 				c.Detail += ", content changed"
 			}
 		}
-		p.change(c)
 	}
-	if p.opts.DryRun {
-		return nil
-	}
-	_, err = p.client.SaveDashboard(ctx, req)
-	return err
+	return p.apply(c, func() error {
+		_, err := p.client.SaveDashboard(ctx, req)
+		return err
+	})
 }
 
 // Fields Grafana sets on a stored dashboard itself.
@@ -321,8 +345,10 @@ func decode(b []byte) (map[string]any, error) {
 }
 
 // prune deletes generated dashboards the set does not hold. A dashboard is
-// Tollgate's only with both the managed tag and a generated UID: a copy a
-// user saved from a generated dashboard keeps the tag but not the UID.
+// Tollgate's only with the managed tag, a generated UID, and in the
+// generated folder of that UID: a copy a user saved from a generated
+// dashboard keeps the tag but not the UID, and a dashboard someone
+// imported or moved into a folder of their own is theirs.
 func (p *Provisioner) prune(ctx context.Context, set *dashboards.Set) error {
 	keep := map[string]bool{}
 	for _, d := range set.Dashboards {
@@ -335,14 +361,16 @@ func (p *Provisioner) prune(ctx context.Context, set *dashboards.Set) error {
 	sort.Slice(hits, func(i, j int) bool { return hits[i].UID < hits[j].UID })
 	var errs []error
 	for _, h := range hits {
-		if keep[h.UID] || !dashboards.IsManagedUID(h.UID) {
+		if keep[h.UID] || !dashboards.IsGeneratedPlacement(h.UID, h.FolderUID) {
 			continue
 		}
-		p.change(Change{Action: "delete", Object: "dashboard", UID: h.UID, Title: h.Title, Detail: "no longer generated"})
-		if p.opts.DryRun {
-			continue
-		}
-		if err := p.client.DeleteDashboard(ctx, h.UID); err != nil && !IsStatus(err, http.StatusNotFound) {
+		err := p.apply(Change{Action: "delete", Object: "dashboard", UID: h.UID, Title: h.Title, Detail: "no longer generated"}, func() error {
+			if err := p.client.DeleteDashboard(ctx, h.UID); !IsStatus(err, http.StatusNotFound) {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
 			errs = append(errs, fmt.Errorf("dashboard %s %q: %w", h.UID, h.Title, err))
 		}
 	}

@@ -233,7 +233,7 @@ func TestProvisionReportsConflicts(t *testing.T) {
 	if _, err := provision(t, g.URL, generate(t), grafana.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
+	var once, hide sync.Once
 	race := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPost && r.URL.Path == "/api/dashboards/db":
@@ -243,8 +243,12 @@ func TestProvisionReportsConflicts(t *testing.T) {
 				g.Put("tg_payments", st.Model)
 			})
 		case r.Method == http.MethodGet && r.URL.Path == "/api/folders/tg_search":
-			http.Error(w, `{"message":"folder not found"}`, http.StatusNotFound)
-			return
+			hidden := false
+			hide.Do(func() { hidden = true })
+			if hidden { // as if created right after this GET
+				http.Error(w, `{"message":"folder not found"}`, http.StatusNotFound)
+				return
+			}
 		}
 		g.ServeHTTP(w, r)
 	}))
@@ -259,6 +263,12 @@ func TestProvisionReportsConflicts(t *testing.T) {
 	}
 	if d, _ := g.Dashboard("tg_payments_red"); d.Model["description"] != "edited by a user meanwhile" {
 		t.Error("the user's save was overwritten")
+	}
+	// Only what Grafana accepted is reported as made.
+	for _, a := range actions(res) {
+		if a == "update dashboard tg_payments_red" || a == "create folder tg_search" {
+			t.Errorf("changes list %q, which was not made", a)
+		}
 	}
 	if d, _ := g.Dashboard("tg_search_red"); d.Version != 2 {
 		t.Errorf("tg_search_red was not updated after the 409 on its folder (version %d); changes %v", d.Version, actions(res))
@@ -350,5 +360,72 @@ func TestProvisionDryRun(t *testing.T) {
 	res, err = provision(t, g.URL, set, grafana.Options{DryRun: true})
 	if err != nil || !slices.Equal(actions(res), []string{"update dashboard tg_checkout_red"}) || len(g.Writes()) != writes {
 		t.Errorf("dry run after a change: %v, %v, %d writes", actions(res), err, len(g.Writes())-writes)
+	}
+}
+
+// TestProvisionFolderTitleTaken: Grafana answers 409 to a new folder
+// whose title another folder has, as it does to a taken UID. The folder
+// fails with the reason, and its dashboards are skipped; the other
+// folders go on.
+func TestProvisionFolderTitleTaken(t *testing.T) {
+	g := grafanatest.New(t, token, allTeams...)
+	g.PutFolder("handmade", "payments")
+	c := client(t, g.URL)
+	if _, err := c.CreateFolder(context.Background(), "other", "payments"); !grafana.IsStatus(err, http.StatusConflict) {
+		t.Fatalf("a second folder titled payments: %v, want 409", err)
+	}
+	res, err := provision(t, g.URL, generate(t), grafana.Options{})
+	want := `folder tg_payments "payments" (its 3 dashboards skipped): POST /api/folders: 409 Conflict: a folder with the same name already exists (another folder is titled "payments"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %s", err, want)
+	}
+	for _, a := range actions(res) {
+		if strings.Contains(a, "tg_payments") {
+			t.Errorf("changes list %q, which was not made", a)
+		}
+	}
+	if _, ok := g.Dashboard("tg_checkout_red"); !ok {
+		t.Error("the other teams were not provisioned")
+	}
+	if f, _ := g.Folder("handmade"); len(f.Permissions) != 2 || f.Permissions[0].Role != "Viewer" {
+		t.Errorf("the hand-made folder was changed: %+v", f)
+	}
+}
+
+// TestProvisionPruneOnlyInGeneratedFolders: a dashboard with the managed
+// tag and a generated UID is pruned only where provisioning puts it (its
+// tenant's tg_ folder, or the platform folder for the overview). One that
+// sits in someone else's folder, or in General, is not ours to delete,
+// nor one in another tenant's folder.
+func TestProvisionPruneOnlyInGeneratedFolders(t *testing.T) {
+	g := grafanatest.New(t, token, allTeams...)
+	if _, err := provision(t, g.URL, generate(t), grafana.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := g.Dashboard("tg_search_red")
+	put := func(folder, uid string) {
+		m := map[string]any{}
+		for k, v := range st.Model {
+			m[k] = v
+		}
+		m["uid"], m["title"] = uid, uid
+		g.Put(folder, m)
+	}
+	g.PutFolder("shared", "Shared")
+	put("shared", "tg_gone_red")       // imported by someone into their folder
+	put("", "tg_gone_slo")             // in General
+	put("tg_checkout", "tg_gone_cost") // in another tenant's folder
+	put("tg_search", "tg_search_old")  // stale, where we put it: ours
+	res, err := provision(t, g.URL, generate(t), grafana.Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := actions(res), []string{"delete dashboard tg_search_old"}; !slices.Equal(got, want) {
+		t.Errorf("prune: %v, want %v", got, want)
+	}
+	for _, uid := range []string{"tg_gone_red", "tg_gone_slo", "tg_gone_cost"} {
+		if _, ok := g.Dashboard(uid); !ok {
+			t.Errorf("%s, outside the generated folders, was deleted", uid)
+		}
 	}
 }

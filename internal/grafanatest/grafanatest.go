@@ -4,8 +4,9 @@
 // Grafana's HTTP API documentation (docs/sources/developers/http_api):
 //
 //   - POST /api/folders creates a folder and answers 409 when its uid
-//     exists; GET/PUT /api/folders/:uid answer 404 for an unknown uid, and
-//     PUT answers 412 when the version sent is not the stored one;
+//     exists or another folder has its title; GET/PUT /api/folders/:uid
+//     answer 404 for an unknown uid, and PUT answers 412 when the version
+//     sent is not the stored one and 409 for another folder's title;
 //   - POST /api/folders/:uid/permissions replaces the whole list: an entry
 //     not sent is removed; new folders start with Grafana's defaults
 //     (Viewer role View, Editor role Edit);
@@ -296,9 +297,22 @@ func (s *Server) postFolder(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, map[string]string{"message": "uid contains illegal characters or is too long"})
 	case s.folders[body.UID] != nil:
 		reply(w, http.StatusConflict, map[string]string{"message": "a folder with the same uid already exists"})
+	case s.titleTaken(body.Title, ""):
+		reply(w, http.StatusConflict, map[string]string{"message": "a folder with the same name already exists"})
 	default:
 		reply(w, http.StatusOK, folderJSON(s.createFolder(body.UID, body.Title)))
 	}
+}
+
+// titleTaken reports whether a folder other than uid has the title:
+// Grafana refuses two folders of one name at the same level with 409.
+func (s *Server) titleTaken(title, uid string) bool {
+	for _, f := range s.folders {
+		if f.UID != uid && f.Title == title {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) folder(w http.ResponseWriter, r *http.Request, uid string) {
@@ -321,6 +335,10 @@ func (s *Server) folder(w http.ResponseWriter, r *http.Request, uid string) {
 	}
 	if !body.Overwrite && body.Version != f.Version {
 		reply(w, http.StatusPreconditionFailed, map[string]string{"message": "the folder has been changed by someone else", "status": "version-mismatch"})
+		return
+	}
+	if s.titleTaken(body.Title, uid) {
+		reply(w, http.StatusConflict, map[string]string{"message": "a folder with the same name already exists"})
 		return
 	}
 	f.Title = body.Title
