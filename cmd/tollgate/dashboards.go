@@ -251,7 +251,10 @@ permissions need it), read from --token-file or $GRAFANA_TOKEN.`,
     --token-file /run/secrets/grafana-token --prune --message "deploy $CI_COMMIT_SHA"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token := os.Getenv("GRAFANA_TOKEN")
+			// Trimmed like a token file: a secret mounted as an
+			// environment variable often ends with a newline, which no
+			// HTTP header may carry.
+			token := strings.TrimSpace(os.Getenv("GRAFANA_TOKEN"))
 			if tokenFile != "" {
 				var err error
 				if token, err = readToken(tokenFile); err != nil {

@@ -107,7 +107,8 @@ func TestDashboardsProvision(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no Grafana token") {
 		t.Fatalf("without a token: %v", err)
 	}
-	t.Setenv("GRAFANA_TOKEN", "glsa_cli")
+	// A token from a Kubernetes secret often ends with a newline.
+	t.Setenv("GRAFANA_TOKEN", "glsa_cli\n")
 	out, _, err := run(t, "", "dashboards", "provision", "--config", exampleConfig, "--grafana-url", g.URL, "--dry-run")
 	if err != nil || !strings.Contains(out, `would create folder tg_payments "payments"`) || !strings.Contains(out, "would make 13 changes; 0 of 7 dashboards unchanged") {
 		t.Fatalf("dry run: %v\n%s", err, out)
