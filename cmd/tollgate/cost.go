@@ -195,6 +195,9 @@ func runCostReport(cmd *cobra.Command, f *costReportFlags) error {
 	if !slices.Contains(report.Formats, f.format) {
 		return fmt.Errorf("--format %q: use %s", f.format, strings.Join(report.Formats, ", "))
 	}
+	if !slices.Contains([]string{"auto", "always", "never"}, f.progress) {
+		return fmt.Errorf("--progress %q: use auto, always or never", f.progress)
+	}
 
 	stderr := cmd.ErrOrStderr()
 	bar := newProgressBar(stderr, f.progress)

@@ -65,6 +65,9 @@ func TestCostReport(t *testing.T) {
 	if _, _, err := run(t, "", append(args, "--share-split", "fair")...); err == nil || !strings.Contains(err.Error(), "--share-split") {
 		t.Errorf("a bad flag value is not named: %v", err)
 	}
+	if _, _, err := run(t, "", append(args, "--progress", "yes")...); err == nil || !strings.Contains(err.Error(), "--progress") {
+		t.Errorf("a bad --progress is accepted: %v", err)
+	}
 	if _, _, err := run(t, "", "cost", "report"); err == nil || !strings.Contains(err.Error(), "--prometheus") {
 		t.Errorf("without a Prometheus: %v", err)
 	}
