@@ -253,6 +253,9 @@ type sliQueries struct {
 	total     string // events, ratio, latency: all events
 	absent    string // what the no-data alert watches
 	minEvents float64
+	// totalParens is set when the total's top-level operator binds more
+	// loosely than the comparison that guards it (or, and, unless).
+	totalParens bool
 	// parsed caches the templates, parsed once for every window.
 	parsed map[string]*spec.Template
 }
@@ -301,6 +304,7 @@ func (c *sloCtx) sliTemplates() (sliQueries, bool) {
 		return q, false
 	}
 	if c.g.opts.Scoper == nil {
+		q.totalParens = c.looseTopLevel(q.total)
 		return q, true
 	}
 	ok := true
@@ -319,7 +323,37 @@ func (c *sloCtx) sliTemplates() (sliQueries, bool) {
 	scope(errPath, &q.errors)
 	scope(cmp.Or(totalPath, errPath), &q.total)
 	scope(cmp.Or(totalPath, errPath), &q.absent)
+	q.totalParens = c.looseTopLevel(q.total)
 	return q, ok
+}
+
+// looseTopLevel reports whether a query template's top-level operator is
+// a set operator (or, and, unless), which binds more loosely than a
+// comparison: "a or b > 0" is "a or (b > 0)".
+func (c *sloCtx) looseTopLevel(tpl string) bool {
+	if tpl == "" {
+		return false
+	}
+	q, err := spec.Render(tpl, "1m")
+	if err != nil {
+		return false
+	}
+	expr, err := c.g.parser.ParseExpr(q)
+	if err != nil {
+		return false
+	}
+	be, ok := expr.(*parser.BinaryExpr)
+	return ok && (be.Op == parser.LOR || be.Op == parser.LAND || be.Op == parser.LUNLESS)
+}
+
+// endComment ends a query whose last line is a PromQL comment with a
+// newline, so that what the generator writes after it is not commented
+// out.
+func endComment(q string) string {
+	if i := strings.LastIndexByte(q, '\n'); strings.Contains(q[i+1:], "#") {
+		return q + "\n"
+	}
+	return q
 }
 
 // selector prints a series selector of a ratio SLI.
@@ -383,12 +417,12 @@ func (q sliQueries) render(c *sloCtx, w time.Duration) string {
 		}
 		// NaN >= 0 is false: the filter drops NaN samples, which a raw
 		// ratio gives for a window without traffic.
-		return "(" + strings.TrimRight(r(q.errors), "\n") + ") >= 0"
+		return "(" + endComment(strings.TrimRight(r(q.errors), "\n")) + ") >= 0"
 	}
 	if c.g.opts.SlothCompat {
 		return "(" + r(q.errors) + ")\n/\n(" + r(q.total) + ")\n"
 	}
-	errs := "(" + r(q.errors) + ")"
+	errs := "(" + endComment(r(q.errors)) + ")"
 	if q.kind != "latency" {
 		// A counter of errors often has no series until the first error;
 		// a missing error series then means no errors. (A latency SLI's
@@ -399,7 +433,11 @@ func (q sliQueries) render(c *sloCtx, w time.Duration) string {
 	if q.minEvents > 0 {
 		guard = " >= " + formatNumber(q.minEvents/w.Seconds())
 	}
-	return errs + "\n/\n(" + r(q.total) + guard + ")\n"
+	total := endComment(r(q.total))
+	if q.totalParens {
+		total = "(" + total + ")"
+	}
+	return errs + "\n/\n(" + total + guard + ")\n"
 }
 
 // periodSLI is Sloth's "optimized" period rule: the period's error ratio as
@@ -534,7 +572,7 @@ func (c *sloCtx) absentAlert(sli sliQueries, abs *spec.AbsentAlert, team string)
 	}
 	return Rule{
 		Alert:  abs.Name,
-		Expr:   "absent(" + strings.TrimRight(q, "\n") + ")",
+		Expr:   "absent(" + endComment(strings.TrimRight(q, "\n")) + ")",
 		For:    cmp.Or(abs.For, DefaultAbsentFor),
 		Labels: ls,
 		Annotations: merge(map[string]string{

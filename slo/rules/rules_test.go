@@ -320,3 +320,56 @@ func countOf(none bool) []slotest.ExpSample {
 	}
 	return []slotest.ExpSample{{Labels: "{}", Value: 1}}
 }
+
+// The guard binds to the whole total, whatever its top-level operator:
+// "a or b > 0" would be "a or (b > 0)", and a total of "a or b" with a
+// quiet a would divide by zero again. A query whose last line is a PromQL
+// comment does not swallow the guard.
+func TestGuardCoversTheWholeTotal(t *testing.T) {
+	files, ps := generate(t, rules.Options{}, `version: prometheus/v1
+service: svc
+labels: {team: t}
+slos:
+  - name: either
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(errors_total[{{.window}}]))
+        total_query: sum(rate(a_total[{{.window}}])) or sum(rate(b_total[{{.window}}]))
+    alerting: {name: Either, absent_alert: {}}
+  - name: commented
+    objective: 99
+    sli:
+      events:
+        error_query: "sum(rate(errors_total[{{.window}}])) # failed requests"
+        total_query: "sum(rate(c_total[{{.window}}])) # every request"
+    alerting: {name: Commented, absent_alert: {}}
+  - name: raw-commented
+    objective: 99
+    sli:
+      raw: {error_ratio_query: "sum(rate(errors_total[{{.window}}])) / sum(rate(c_total[{{.window}}])) # ratio"}
+    alerting: {name: RawCommented}
+`)
+	if err := ps.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := files[0].SLOs[0].SLI[0].Expr; !strings.Contains(got, "((sum(rate(a_total[5m])) or sum(rate(b_total[5m]))) > 0)") {
+		t.Errorf("guard of a total with or:\n%s", got)
+	}
+	dir := t.TempDir()
+	p := writeRules(t, dir, files)
+	// promtool parses every rule: a comment that ate the guard and the
+	// closing parentheses would fail here.
+	slotest.CheckRules(t, p)
+	slotest.TestRules(t, dir, slotest.UnitTests{
+		RuleFiles: []string{"rules.yml"}, EvaluationInterval: "1m",
+		Tests: []slotest.UnitTest{{
+			Name: "quiet first operand of or", Interval: "1m",
+			InputSeries: []slotest.InputSeries{{Series: "a_total", Values: "5+0x30"}, {Series: "c_total", Values: "0+0x30"}},
+			Exprs: []slotest.ExprTest{
+				{Expr: `count(slo:sli_error:ratio_rate5m != slo:sli_error:ratio_rate5m)`, EvalTime: "20m", ExpSamples: []slotest.ExpSample{}},
+				{Expr: `count(slo:sli_error:ratio_rate5m)`, EvalTime: "20m", ExpSamples: []slotest.ExpSample{}},
+			},
+		}},
+	})
+}
