@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -443,9 +444,21 @@ func regenerateCommand(cmd *cobra.Command, args []string) string {
 				parts = append(parts, "--"+fl.Name, shellWord(s))
 			}
 		default:
-			if fl.Value.Type() == "bool" {
-				parts = append(parts, "--"+fl.Name)
-			} else {
+			switch fl.Value.Type() {
+			case "bool":
+				if fl.Value.String() == "true" {
+					parts = append(parts, "--"+fl.Name)
+				} else {
+					parts = append(parts, "--"+fl.Name+"=false")
+				}
+			case "stringToString":
+				// String() is "[k=v,...]", which the flag does not read
+				// back: one k=v per flag, in key order.
+				m, _ := cmd.Flags().GetStringToString(fl.Name)
+				for _, k := range slices.Sorted(maps.Keys(m)) {
+					parts = append(parts, "--"+fl.Name, shellWord(k+"="+m[k]))
+				}
+			default:
 				parts = append(parts, "--"+fl.Name, shellWord(fl.Value.String()))
 			}
 		}

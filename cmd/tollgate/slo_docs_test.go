@@ -84,3 +84,38 @@ func TestSloCatalogDocumented(t *testing.T) {
 		}
 	}
 }
+
+// The command diff prints to regenerate stale rules is the one that
+// generates them: a flag set to false stays false, and extra labels are
+// given one per flag (their printed form, "[k=v]", does not parse back).
+func TestSloDiffRegenerateCommand(t *testing.T) {
+	dir := t.TempDir()
+	specs := writeFile(t, dir, "specs/payments.yaml", paymentsSpec)
+	out := filepath.Join(dir, "slos.yml")
+	args := []string{"--team", "payments", "-l", "tier=1", "--label", "env=prod", "--disable-alerts=false", "--out", out, specs}
+	if _, _, err := run(t, "", append([]string{"slo", "generate"}, args...)...); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(out)
+	if err := os.WriteFile(out, []byte("stale\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, "", append([]string{"slo", "diff"}, args...)...)
+	if exitStatus(err) != 1 {
+		t.Fatalf("diff of stale rules: %v", err)
+	}
+	_, regen, ok := strings.Cut(err.Error(), "regenerate it: ")
+	if !ok {
+		t.Fatalf("no command in %q", err)
+	}
+	if want := "tollgate slo generate --disable-alerts=false --label env=prod --label tier=1 --out " + out + " --team payments " + specs; regen != want {
+		t.Errorf("regenerate command\n got  %s\n want %s", regen, want)
+	}
+	fields := strings.Fields(regen)
+	if _, _, err := run(t, "", fields[1:]...); err != nil {
+		t.Fatalf("running %s: %v", regen, err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != string(want) {
+		t.Errorf("the printed command does not regenerate the same rules")
+	}
+}
