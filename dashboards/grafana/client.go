@@ -92,6 +92,9 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// maxPlainMessage is the most of a non-JSON error body an Error keeps.
+const maxPlainMessage = 200
+
 // IsStatus reports whether err is a Grafana answer with the status code.
 func IsStatus(err error, code int) bool {
 	var e *Error
@@ -140,7 +143,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if json.Unmarshal(data, &m) == nil {
 			e.Message, e.Reason = m.Message, m.Status
 		} else {
-			e.Message = strings.TrimSpace(string(data))
+			// Not Grafana's JSON: a proxy's error page, say. Its start
+			// is enough to tell which, without the whole page.
+			e.Message = strings.Join(strings.Fields(string(data)), " ")
+			if len(e.Message) > maxPlainMessage {
+				e.Message = strings.ToValidUTF8(e.Message[:maxPlainMessage], "") + "…"
+			}
 		}
 		return e
 	}

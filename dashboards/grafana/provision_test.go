@@ -429,3 +429,17 @@ func TestProvisionPruneOnlyInGeneratedFolders(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorFromAProxy: an error page that is not Grafana's JSON (a proxy's
+// 502) is reported with its status and the start of the page only.
+func TestErrorFromAProxy(t *testing.T) {
+	page := "<html><body><h1>502 Bad Gateway</h1>\n" + strings.Repeat("<p>upstream unavailable</p>\n", 500) + "</body></html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, page, http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	_, err := client(t, srv.URL).Folder(context.Background(), "tg_payments")
+	if !grafana.IsStatus(err, http.StatusBadGateway) || !strings.Contains(err.Error(), "GET /api/folders/tg_payments: 502 Bad Gateway: <html><body><h1>502 Bad Gateway</h1> <p>") || len(err.Error()) > 300 {
+		t.Errorf("error (%d bytes): %v", len(err.Error()), err)
+	}
+}
