@@ -631,8 +631,12 @@ func (c *sloCtx) team() string {
 		return c.g.opts.Team
 	}
 	if c.g.opts.SlothCompat {
-		// Sloth's labels, plus a team only when one was asked for.
-		return c.g.opts.Team
+		// Sloth's labels, plus a team only when one was asked for, and
+		// then only for alerts whose spec sets none (as --team says).
+		if c.g.opts.Team == "" {
+			return ""
+		}
+		return cmp.Or(a.Labels[LabelTeam], c.labels[LabelTeam], c.g.opts.Team)
 	}
 	team := cmp.Or(a.Labels[LabelTeam], c.labels[LabelTeam], c.g.opts.Team)
 	missing := a.Absent != nil

@@ -373,3 +373,20 @@ slos:
 		}},
 	})
 }
+
+// --team names the team of alerts whose spec sets none, with
+// --sloth-compat too: it does not override the spec's team.
+func TestTeamFlagDoesNotOverrideTheSpec(t *testing.T) {
+	for _, compat := range []bool{false, true} {
+		files, ps := generate(t, rules.Options{SlothCompat: compat, Team: "platform-sre"},
+			strings.Replace(eventsSpec, "alerting: {name: ApiAvailability}", "alerting: {name: ApiAvailability, labels: {team: checkout}}", 1))
+		if err := ps.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range files[0].SLOs[0].Alerts {
+			if a.Labels["team"] != "checkout" {
+				t.Errorf("compat %v: %s alert has team %q, the spec says checkout", compat, a.Labels["sloth_severity"], a.Labels["team"])
+			}
+		}
+	}
+}
