@@ -116,7 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case "/metrics":
-		s.metrics.ServeHTTP(w, r)
+		s.serveMetrics(w, r)
 		return
 	}
 
@@ -164,6 +164,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tenant = strings.Join(access.TenantNames(), "+")
 	}
 	api.Serve(rec, r, access)
+}
+
+// serveMetrics serves /metrics on the gateway's own address to admins
+// only: its series name every tenant, their traffic, and with the cost
+// engine every namespace's and cost center's spend, which tenants must not
+// read. Prometheus scrapes it with an admin token, or unauthenticated on
+// metrics_listen, an address only the scraper can reach.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	api := s.opts.APIs[0]
+	id, err := s.opts.Auth.Authenticate(r.Context(), r)
+	if err != nil {
+		api.WriteError(w, http.StatusUnauthorized, promproxy.ErrUnauthorized, "authentication required: /metrics is served to admins here; scrape it with an admin token, or unauthenticated on the address set by metrics_listen")
+		return
+	}
+	if !s.opts.Tenancy.Resolve(id.Groups).Admin {
+		api.WriteError(w, http.StatusForbidden, promproxy.ErrForbidden, fmt.Sprintf("user %q is not an admin: /metrics carries every tenant's traffic and cost, so only tenancy.admin_groups may read it", id.User))
+		return
+	}
+	s.metrics.ServeHTTP(w, r)
+}
+
+// Operations is the handler for metrics_listen: /metrics, /-/healthy and
+// /-/ready without authentication, for the scraper and the kubelet's
+// probes, on an address that only they can reach. Nothing else is served
+// there.
+func (s *Server) Operations() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			s.metrics.ServeHTTP(w, r)
+		case "/-/healthy", "/-/ready":
+			s.ServeHTTP(w, r)
+		default:
+			writeText(w, http.StatusNotFound, "Only /metrics, /-/healthy and /-/ready are served on this address.\n")
+		}
+	})
 }
 
 // match finds the API that owns a path. A path nobody owns is answered by

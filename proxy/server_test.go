@@ -127,7 +127,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Errorf("ready while draining: %d", w.Code)
 	}
 	do(s, "192.0.2.1:1", "/api/v1/query?query=up", "Authorization", "Bearer secret")
-	w := do(s, "192.0.2.1:1", "/metrics")
+	w := do(s, "192.0.2.1:1", "/metrics", "Authorization", "Bearer secret")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `tollgate_http_requests_total{api="prometheus",code="200",route="/api/v1/query",tenant="_admin"} 1`) {
 		t.Errorf("metrics: %d\n%s", w.Code, w.Body)
 	}
@@ -139,5 +139,52 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	if *hits != 1 {
 		t.Errorf("%d requests reached the upstream, want 1", *hits)
+	}
+}
+
+// The gateway's /metrics names every tenant and, with the cost engine,
+// every namespace's spend: on the gateway's address only admins read it;
+// on metrics_listen's handler the scraper and probes need no identity,
+// and nothing else is served there.
+func TestMetricsOnlyForAdmins(t *testing.T) {
+	s, _, hits := testServer(t)
+	for _, c := range []struct {
+		name    string
+		headers []string
+		code    int
+	}{
+		{"anonymous", nil, http.StatusUnauthorized},
+		{"bad token", []string{"Authorization", "Bearer wrong"}, http.StatusUnauthorized},
+		{"tenant", []string{"X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-payments"}, http.StatusForbidden},
+		{"no tenant", []string{"X-Forwarded-User", "mallory", "X-Forwarded-Groups", "marketing"}, http.StatusForbidden},
+		{"admin by header", []string{"X-Forwarded-User", "sre", "X-Forwarded-Groups", "platform-sre"}, http.StatusOK},
+		{"admin token", []string{"Authorization", "Bearer secret"}, http.StatusOK},
+	} {
+		w := do(s, "192.0.2.1:1", "/metrics", c.headers...)
+		if w.Code != c.code {
+			t.Errorf("%s: /metrics answered %d, want %d: %s", c.name, w.Code, c.code, w.Body)
+		}
+		if c.code != http.StatusOK && (strings.Contains(w.Body.String(), "tollgate_") || !strings.Contains(w.Body.String(), `"status":"error"`)) {
+			t.Errorf("%s: the refusal is not a JSON error or carries metrics: %s", c.name, w.Body)
+		}
+	}
+
+	do(s, "192.0.2.1:1", "/api/v1/query?query=up", "Authorization", "Bearer secret")
+	ops := s.Operations()
+	if w := do(ops, "198.51.100.1:1", "/metrics"); w.Code != 200 || !strings.Contains(w.Body.String(), "tollgate_http_requests_total") {
+		t.Errorf("metrics_listen /metrics: %d\n%s", w.Code, w.Body)
+	}
+	for _, p := range []string{"/-/healthy", "/-/ready"} {
+		if w := do(ops, "198.51.100.1:1", p); w.Code != 200 {
+			t.Errorf("metrics_listen %s: %d", p, w.Code)
+		}
+	}
+	for _, p := range []string{"/api/v1/query?query=up", "/allocation", "/loki/api/v1/query", "/"} {
+		if w := do(ops, "198.51.100.1:1", p, "Authorization", "Bearer secret"); w.Code != http.StatusNotFound {
+			t.Errorf("metrics_listen %s: %d, want 404 (only operations are served there)", p, w.Code)
+		}
+	}
+	if *hits != 1 {
+		t.Errorf("%d requests reached the upstream, want only the admin's query", *hits)
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -32,7 +36,12 @@ OpenCost's /allocation API (and /allocation/compute), CSV and FOCUS
 downloads, the chargeback page /ui/chargeback, and tollgate_cost_* gauges
 on /metrics (docs/cost.md).
 
-Tollgate also serves /-/healthy, /-/ready and its own /metrics.
+Tollgate also serves /-/healthy, /-/ready and its own /metrics. /metrics
+names every tenant and, with the cost engine, every namespace's spend, so
+on the listen address it is served to admins only (scrape it with an admin
+token). With metrics_listen set, /metrics, /-/healthy and /-/ready are also
+served without authentication on that second address: give it a port only
+Prometheus and the kubelet can reach.
 SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
 		Example: `  tollgate config check tollgate.yaml && tollgate serve --config tollgate.yaml
   tollgate serve --config /etc/tollgate/tollgate.yaml --log-format json`,
@@ -59,8 +68,30 @@ SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
 			if err != nil {
 				return err
 			}
+			ctx, stop := context.WithCancel(cmd.Context())
+			defer stop()
+			var ops chan error
+			if cfg.MetricsListen != "" {
+				opsLn, err := httpserver.Listen(cfg.MetricsListen)
+				if err != nil {
+					_ = ln.Close()
+					return fmt.Errorf("metrics_listen: %w", err)
+				}
+				logger.Info("serving metrics and probes", "metrics_listen", opsLn.Addr().String())
+				ops = make(chan error, 1)
+				go func() {
+					err := httpserver.Serve(ctx, opsLn, srv.Operations(), logger, nil)
+					stop() // one address down takes the other with it
+					ops <- err
+				}()
+			}
 			logger.Info("serving", "listen", ln.Addr().String(), "prometheus", cfg.Upstreams.Prometheus, "tenants", len(cfg.Tenancy.Tenants))
-			return httpserver.Serve(cmd.Context(), ln, srv, logger, func() { srv.SetReady(false) })
+			err = httpserver.Serve(ctx, ln, srv, logger, func() { srv.SetReady(false) })
+			stop()
+			if ops != nil {
+				err = errors.Join(err, <-ops)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "", "path of the configuration file (required)")

@@ -29,11 +29,15 @@ import (
 
 // File is the whole configuration file.
 type File struct {
-	Listen    string          `yaml:"listen"`
-	Upstreams Upstreams       `yaml:"upstreams"`
-	Tenancy   tenancy.Config  `yaml:"tenancy"`
-	Auth      identity.Config `yaml:"auth"`
-	Proxy     Proxy           `yaml:"proxy"`
+	Listen string `yaml:"listen"`
+	// MetricsListen, if set, serves /metrics, /-/healthy and /-/ready
+	// without authentication on a second address, for Prometheus and the
+	// kubelet; on Listen, /metrics is for admins only.
+	MetricsListen string          `yaml:"metrics_listen"`
+	Upstreams     Upstreams       `yaml:"upstreams"`
+	Tenancy       tenancy.Config  `yaml:"tenancy"`
+	Auth          identity.Config `yaml:"auth"`
+	Proxy         Proxy           `yaml:"proxy"`
 	// Cost enables the cost engine (the allocation API, the chargeback
 	// page and the tollgate_cost_* metrics) when present.
 	Cost *Cost `yaml:"cost"`
@@ -191,6 +195,15 @@ func yamlMessage(err error) string {
 	return msg
 }
 
+// checkAddress checks a host:port listen address.
+func checkAddress(ps *problem.List, key, addr, example string) {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		ps.Add(key, fmt.Sprintf("%q is not a host:port address", addr), fmt.Sprintf("write it like %s or :%s", example, example[strings.LastIndex(example, ":")+1:]))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		ps.Add(key, fmt.Sprintf("port %q is not a number between 0 and 65535", port), "write it like "+example)
+	}
+}
+
 // ApplyDefaults fills in every optional setting left zero. Parse calls it;
 // code that builds a File directly (the demo) calls it too.
 func (f *File) ApplyDefaults() {
@@ -224,10 +237,12 @@ func (f *File) ApplyDefaults() {
 // paths but without positions (only Parse knows the YAML).
 func (f *File) Validate() problem.List {
 	var ps problem.List
-	if _, port, err := net.SplitHostPort(f.Listen); err != nil {
-		ps.Add("listen", fmt.Sprintf("%q is not a host:port address", f.Listen), "write it like 127.0.0.1:9091 or :9091")
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		ps.Add("listen", fmt.Sprintf("port %q is not a number between 0 and 65535", port), "write it like 127.0.0.1:9091")
+	checkAddress(&ps, "listen", f.Listen, "127.0.0.1:9091")
+	if f.MetricsListen != "" {
+		checkAddress(&ps, "metrics_listen", f.MetricsListen, "0.0.0.0:9092")
+		if f.MetricsListen == f.Listen {
+			ps.Add("metrics_listen", fmt.Sprintf("%q is the gateway's own listen address", f.MetricsListen), "use another port, reachable only by Prometheus and the kubelet, e.g. 0.0.0.0:9092; or remove metrics_listen and scrape /metrics with an admin token")
+		}
 	}
 	if f.Upstreams.Prometheus == "" {
 		ps.Add("upstreams.prometheus", "is missing", "set it to the base URL of Prometheus, Thanos Query or the Mimir query frontend, e.g. http://prometheus:9090")

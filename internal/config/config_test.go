@@ -165,3 +165,22 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func TestMetricsListen(t *testing.T) {
+	for _, c := range []struct{ line, want string }{
+		{"metrics_listen: 0.0.0.0:9092\n", ""},
+		{"metrics_listen: 9092\n", `t.yaml:1:1: metrics_listen: "9092" is not a host:port address (fix: write it like 0.0.0.0:9092 or :9092)`},
+		{"metrics_listen: 127.0.0.1:9091\n", `t.yaml:1:1: metrics_listen: "127.0.0.1:9091" is the gateway's own listen address`},
+	} {
+		_, ps, err := Parse("t.yaml", []byte(c.line+valid))
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.line, err)
+			}
+			continue
+		}
+		if err == nil || len(ps) != 1 || !strings.HasPrefix(ps[0].String(), c.want) {
+			t.Errorf("%q: got %v, want one problem starting %s", c.line, err, c.want)
+		}
+	}
+}

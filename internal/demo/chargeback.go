@@ -119,7 +119,7 @@ func (c *Chargeback) Section() Section {
 	lines = append(lines,
 		"Nodes: 2 on-demand m6i.2xlarge (15% AWS discount), a spot pool of 2 c6i.xlarge, a g4dn.xlarge GPU node; a week of history.",
 		"kube-system and monitoring are shared over the teams with $730/month of overhead when shareNamespaces=true.",
-		"The same figures: OpenCost's API at "+base+"/allocation, and tollgate_cost_* on "+base+"/metrics.")
+		"The same figures: OpenCost's API at "+base+"/allocation, and tollgate_cost_* on "+base+"/metrics (admins only: use the ci token).")
 	admin := []string{"Authorization: Bearer " + c.gateway.Token()}
 	return Section{
 		Title: "Chargeback (node spend allocated to teams, tenant-scoped)",

@@ -51,7 +51,7 @@ func StartAlertmanager(t testing.TB, opts AlertmanagerOptions) *Alertmanager {
 	if err := os.WriteFile(cfgPath, []byte(opts.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := FreeAddr(t)
 	args := append([]string{
 		"--config.file=" + cfgPath,
 		"--storage.path=" + filepath.Join(dir, "data"),

@@ -105,7 +105,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		t.Fatal(err)
 	}
 
-	addr := freeAddr(t)
+	addr := FreeAddr(t)
 	args := append([]string{
 		"--config.file=" + cfgPath,
 		"--storage.tsdb.path=" + data,
@@ -152,8 +152,8 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 	}
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	return "127.0.0.1:" + strconv.Itoa(freePort(t))
 }
