@@ -214,12 +214,8 @@ func (f *sloFlags) run(args []string) (*sloRun, error) {
 	return r, nil
 }
 
-// loadTenant reads the tenancy of a Tollgate configuration and returns one
-// tenant.
-func loadTenant(path, name string) (*tenancy.Tenant, error) {
-	if path == "" {
-		return nil, errors.New("--tenant needs --config, the Tollgate configuration that defines the tenant")
-	}
+// loadTenancy reads the tenancy of a Tollgate configuration.
+func loadTenancy(path string) (*tenancy.Tenancy, error) {
 	cfg, ps, err := config.Load(path)
 	if err != nil {
 		if len(ps) > 0 {
@@ -227,7 +223,16 @@ func loadTenant(path, name string) (*tenancy.Tenant, error) {
 		}
 		return nil, err
 	}
-	tn, err := tenancy.New(cfg.Tenancy)
+	return tenancy.New(cfg.Tenancy)
+}
+
+// loadTenant reads the tenancy of a Tollgate configuration and returns one
+// tenant.
+func loadTenant(path, name string) (*tenancy.Tenant, error) {
+	if path == "" {
+		return nil, errors.New("--tenant needs --config, the Tollgate configuration that defines the tenant")
+	}
+	tn, err := loadTenancy(path)
 	if err != nil {
 		return nil, err
 	}
@@ -649,11 +654,7 @@ result with: amtool check-config FILE.`,
 				return errors.New("give --routing FILE, or --pager-webhook URL and --ticket-webhook URL")
 			}
 			if configPath != "" {
-				cfg, _, err := config.Load(configPath)
-				if err != nil {
-					return err
-				}
-				tn, err := tenancy.New(cfg.Tenancy)
+				tn, err := loadTenancy(configPath)
 				if err != nil {
 					return err
 				}
