@@ -55,7 +55,7 @@ func (scopeLoader) Load(_ context.Context, acc *allocation.Accumulator, w source
 			"team-" + secret:     {"team": "team-" + secret, "cost_center": "CC-" + secret, "app": secret},
 		},
 		Pods: map[string]map[string]string{
-			"team-payments-prod/pay-api-0": {"app": "pay-api"},
+			"team-payments-prod/pay-api-0":      {"app": "pay-api"},
 			"team-" + secret + "/pod-" + secret: {"app": "app-" + secret, secret: "x"},
 			"team-" + secret + "/gpu-" + secret: {"app": "gpu-" + secret},
 		},
