@@ -255,7 +255,8 @@ func (s Set) Get(name string) *Allocation {
 }
 
 // Properties that can be aggregated by, besides label:<name>.
-var aggregateProps = []string{"cluster", "node", "namespace", "pod", "container", "controller", "controllerKind", "tenant", "team", "cost_center"}
+var aggregateProps = []string{"cluster", "node", "namespace", "pod", "container", "controller", "controllerKind",
+	"deployment", "statefulset", "daemonset", "job", "tenant", "team", "cost_center"}
 
 // DefaultAggregate is OpenCost's default: one allocation per container.
 var DefaultAggregate = []string{"cluster", "node", "namespace", "pod", "container"}
@@ -319,6 +320,12 @@ func (m Metadata) Value(c Container, prop string) string {
 		return c.ControllerKind + ":" + c.Controller
 	case "controllerKind":
 		return c.ControllerKind
+	case "deployment", "statefulset", "daemonset", "job":
+		// OpenCost's: the controller's name when it is of that kind.
+		if c.ControllerKind == prop {
+			return c.Controller
+		}
+		return ""
 	case "tenant":
 		return ns.Tenant
 	case "team":

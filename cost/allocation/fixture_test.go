@@ -266,7 +266,7 @@ func TestParseAggregate(t *testing.T) {
 	if err != nil || len(got) != 3 || got[1] != "label:app_kubernetes_io_name" || got[2] != "cost_center" {
 		t.Errorf("ParseAggregate = %v, %v", got, err)
 	}
-	for _, bad := range []string{"deployment", "label:", "namespace,"} {
+	for _, bad := range []string{"service", "label:", "namespace,"} {
 		if _, err := ParseAggregate(bad); err == nil {
 			t.Errorf("ParseAggregate(%q) succeeded", bad)
 		}

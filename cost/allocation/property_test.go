@@ -100,7 +100,7 @@ func (rc *randomCluster) accumulate(t testing.TB, setLength time.Duration) *Accu
 }
 
 var propertyAggregates = [][]string{
-	nil, {"namespace"}, {"tenant"}, {"team"}, {"cost_center"}, {"node"}, {"pod"}, {"controller"}, {"controllerKind"},
+	nil, {"namespace"}, {"tenant"}, {"team"}, {"cost_center"}, {"node"}, {"pod"}, {"controller"}, {"controllerKind"}, {"deployment"}, {"job"},
 	{"cluster"}, {"container"}, {"label:app"}, {"label:cost_center", "namespace"}, {"node", "namespace"},
 	{"label:missing"}, {"tenant", "node"}, {"cost_center", "team", "controller"},
 }

@@ -255,6 +255,14 @@ func TestWeekEqualsTheFixture(t *testing.T) {
 	// namespace label, kube-system has none.
 	check(t, "by cost center", s.allocation(t, admin, url.Values{"aggregate": {"cost_center"}}),
 		map[string]float64{"CC-4521": .063, "CC-4522": .054, "__unallocated__": .015})
+	// Pods of ReplicaSets are charged to the Deployment that owns them
+	// (kube_replicaset_owner): pay-api is 1 core × .024 + 5 GiB × .003.
+	check(t, "by deployment", s.allocation(t, admin, url.Values{"aggregate": {"deployment"}}),
+		map[string]float64{"pay-api": .039, "pay-worker": .024, "checkout-web": .042, "cart": .012, "coredns": .015})
+	check(t, "by controller", s.allocation(t, admin, url.Values{"aggregate": {"controller"}, "filter": {`namespace:"team-payments-prod"`}}),
+		map[string]float64{"deployment:pay-api": .039, "deployment:pay-worker": .024})
+	check(t, "by statefulset", s.allocation(t, admin, url.Values{"aggregate": {"statefulset"}}),
+		map[string]float64{"__unallocated__": .132})
 
 	// Field by field for payments, as OpenCost names them.
 	p := s.allocation(t, admin, with("includeIdle", "true"))["team-payments-prod"]
@@ -307,7 +315,7 @@ func TestStepMakesSets(t *testing.T) {
 // another tenant's allocation.
 func TestTenantsSeeOnlyTheirAllocations(t *testing.T) {
 	s := startStack(t)
-	aggregates := []string{"", "namespace", "node", "pod", "container", "controller", "controllerKind", "cluster", "tenant", "team",
+	aggregates := []string{"", "namespace", "node", "pod", "container", "controller", "controllerKind", "deployment", "cluster", "tenant", "team",
 		"cost_center", "label:team", "label:cost_center", "namespace,node", "cluster,node,namespace,pod,container"}
 	options := []url.Values{
 		{}, {"includeIdle": {"true"}}, {"shareIdle": {"true"}}, {"shareIdle": {"true"}, "idleByNode": {"true"}},
@@ -388,7 +396,7 @@ func TestRefusals(t *testing.T) {
 		{nobody, url.Values{"window": {week}}, 403, "belongs to no tenant"},
 		{payments, url.Values{}, 400, `parameter "window"`},
 		{payments, url.Values{"window": {"fortnight"}}, 400, `parameter "window"`},
-		{payments, url.Values{"window": {week}, "aggregate": {"deployment"}}, 400, `parameter "aggregate"`},
+		{payments, url.Values{"window": {week}, "aggregate": {"service"}}, 400, `parameter "aggregate"`},
 		{payments, url.Values{"window": {week}, "shareSplit": {"fair"}}, 400, `parameter "shareSplit"`},
 		{payments, url.Values{"window": {week}, "shareIdle": {"yes please"}}, 400, `parameter "shareIdle"`},
 		{payments, url.Values{"window": {week}, "resolution": {"90s"}}, 400, `parameter "resolution"`},

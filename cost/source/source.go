@@ -94,6 +94,7 @@ const (
 	qRAMUsage     = "container memory usage"
 	qNSLabels     = "namespace labels"
 	qPodLabels    = "pod labels"
+	qReplicaSets  = "replica set owners"
 )
 
 // NamedQuery is one PromQL query the source sends for every chunk.
@@ -115,6 +116,7 @@ func Queries(resolution time.Duration) []NamedQuery {
 		{qRAMUsage, `sum by (namespace, pod, container) (avg_over_time(container_memory_working_set_bytes{container!="", container!="POD"}[` + r + `]))`},
 		{qNSLabels, `max_over_time(kube_namespace_labels[` + r + `])`},
 		{qPodLabels, `max_over_time(kube_pod_labels[` + r + `])`},
+		{qReplicaSets, `max by (namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner[` + r + `]))`},
 	}
 }
 
@@ -301,10 +303,24 @@ func (p *Prometheus) loadChunk(ctx context.Context, acc *allocation.Accumulator,
 
 	// Containers.
 	type podData struct{ node, kind, controller string }
+	// A Deployment's pods are created by one ReplicaSet per rollout; they
+	// are charged to the Deployment, as OpenCost does, so that a rollout
+	// does not start a new controller row.
+	owners := map[string][2]string{}
+	for _, s := range results[qReplicaSets] {
+		m := s.Metric
+		if m["owner_kind"] != "" && m["owner_kind"] != "<none>" && m["owner_name"] != "" && m["owner_name"] != "<none>" {
+			owners[m["namespace"]+"/"+m["replicaset"]] = [2]string{strings.ToLower(m["owner_kind"]), m["owner_name"]}
+		}
+	}
 	pods := map[string]podData{}
 	for _, s := range results[qPodInfo] {
 		m := s.Metric
-		pods[m["namespace"]+"/"+m["pod"]] = podData{node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
+		pd := podData{node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
+		if o, ok := owners[m["namespace"]+"/"+pd.controller]; ok && pd.kind == "replicaset" {
+			pd.kind, pd.controller = o[0], o[1]
+		}
+		pods[m["namespace"]+"/"+m["pod"]] = pd
 	}
 	// A pod on a node kube-state-metrics says nothing about is charged at
 	// the default prices; the node then costs what was allocated on it.

@@ -59,7 +59,8 @@ func CostFixture() []Series {
 	} {
 		pod := c.name + "-0"
 		id := []string{"namespace", c.ns, "pod", pod}
-		add("gauge", constant(1), append([]string{"__name__", "kube_pod_info", "node", c.node, "created_by_kind", "ReplicaSet", "created_by_name", c.name}, id...)...)
+		add("gauge", constant(1), "__name__", "kube_replicaset_owner", "namespace", c.ns, "replicaset", c.name+"-7f9c5d", "owner_kind", "Deployment", "owner_name", c.name, "owner_is_controller", "true")
+		add("gauge", constant(1), append([]string{"__name__", "kube_pod_info", "node", c.node, "created_by_kind", "ReplicaSet", "created_by_name", c.name + "-7f9c5d"}, id...)...)
 		add("gauge", constant(1), append([]string{"__name__", "kube_pod_container_status_running", "container", c.name}, id...)...)
 		add("gauge", constant(c.cpuReq), append([]string{"__name__", "kube_pod_container_resource_requests", "container", c.name, "node", c.node, "resource", "cpu", "unit", "core"}, id...)...)
 		add("gauge", constant(c.ramReq*gib), append([]string{"__name__", "kube_pod_container_resource_requests", "container", c.name, "node", c.node, "resource", "memory", "unit", "byte"}, id...)...)

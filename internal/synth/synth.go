@@ -155,7 +155,11 @@ func (c Cluster) Series() []Series {
 			}
 			cpuReq, memReq := 0.5*float64(j+1), float64(1<<30)*float64(j+1)
 			podLabels := []string{"namespace", ns.Name, "pod", pod}
-			add("gauge", constant(1), append([]string{"__name__", "kube_pod_info", "node", node.Name, "created_by_kind", "ReplicaSet", "created_by_name", pod[:len(pod)-2]}, podLabels...)...)
+			// Deployments own their pods through a ReplicaSet, as in a
+			// real cluster; the cost engine follows kube_replicaset_owner.
+			rs := fmt.Sprintf("%s-%x", svc, 0x6d4cf56d+i*16+j)
+			add("gauge", constant(1), "__name__", "kube_replicaset_owner", "namespace", ns.Name, "replicaset", rs, "owner_kind", "Deployment", "owner_name", svc, "owner_is_controller", "true")
+			add("gauge", constant(1), append([]string{"__name__", "kube_pod_info", "node", node.Name, "created_by_kind", "ReplicaSet", "created_by_name", rs}, podLabels...)...)
 			add("gauge", constant(1), append([]string{"__name__", "kube_pod_labels", "label_app", svc}, podLabels...)...)
 			add("gauge", constant(1), append([]string{"__name__", "kube_pod_container_status_running", "container", svc}, podLabels...)...)
 			add("gauge", constant(cpuReq), append([]string{"__name__", "kube_pod_container_resource_requests", "container", svc, "node", node.Name, "resource", "cpu", "unit", "core"}, podLabels...)...)
