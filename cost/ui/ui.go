@@ -65,7 +65,7 @@ func New(opts Options) *Page {
 // Windows and aggregations offered by the pickers.
 var (
 	Windows      = []string{"today", "yesterday", "24h", "7d", "week", "lastweek", "30d", "month", "lastmonth"}
-	Aggregations = []string{"cost_center", "team", "tenant", "namespace", "controller", "node", "cluster"}
+	Aggregations = []string{"cost_center", "team", "tenant", "namespace", "deployment", "controller", "node", "cluster"}
 )
 
 // ServeAsset serves an embedded static file.
