@@ -59,8 +59,8 @@ The flags mirror the API's parameters: --window is window (today,
 yesterday, week, lastweek, month, lastmonth, 24h, 7d, 2w, or start,end in
 RFC3339 or Unix seconds), --aggregate is aggregate (namespace, tenant, team,
 cost_center, node, pod, container, controller, controllerKind, deployment,
-statefulset, daemonset, job, cluster,
-label:<name>, comma-separated for several), --include-idle is includeIdle,
+statefulset, daemonset, job, cluster, label:<name>, comma-separated for
+several), --include-idle is includeIdle,
 --share-idle shareIdle, --idle-by-node idleByNode, --share-namespaces
 shareNamespaces (true for the configured shared namespaces, or a list),
 --share-split shareSplit (weighted or even), --filter filter
