@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +24,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/udiff"
 	"github.com/tollgate-dev/tollgate/proxy/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/alertmanager"
+	"github.com/tollgate-dev/tollgate/slo/buckets"
 	"github.com/tollgate-dev/tollgate/slo/catalog"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"
@@ -286,6 +289,7 @@ func (r *sloRun) summary() string {
 
 func newSloValidateCmd() *cobra.Command {
 	var f sloFlags
+	var promURL, promTokenFile string
 	cmd := &cobra.Command{
 		Use:   "validate [flags] SPEC...",
 		Short: "Check SLO specs; print every error with file, line and SLO",
@@ -298,14 +302,32 @@ not run). Warnings are printed but do not fail.
 
 SPEC is a file or a directory, read recursively (*.yaml, *.yml).
 
+With --prometheus, every latency SLI is also checked against the server:
+its threshold must be one of the "le" values of the histogram series it
+selects (else the SLI has no samples and its alerts never fire: an error),
+and a selector matching no series at all is a warning. The URL may be
+Prometheus, Thanos, Mimir, or Tollgate itself with --prometheus-token-file.
+
 Exit status: 0 when the specs are valid, 1 otherwise.`,
 		Example: `  tollgate slo validate specs/
   tollgate slo validate --tenant payments --config tollgate.yaml specs/payments/
-  tollgate slo validate --catalog --catalog-config slo-catalog.yaml`,
+  tollgate slo validate --catalog --catalog-config slo-catalog.yaml
+  tollgate slo validate --prometheus http://prometheus:9090 specs/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := f.run(args)
 			if err != nil {
 				return err
+			}
+			if promURL != "" && r.problems.Err() == nil {
+				checker, err := bucketChecker(promURL, promTokenFile)
+				if err != nil {
+					return err
+				}
+				ps, err := checker.Check(cmd.Context(), r.set.SLOs())
+				if err != nil {
+					return err
+				}
+				r.problems = append(r.problems, ps...)
 			}
 			out := cmd.OutOrStdout()
 			if r.print(out) {
@@ -328,7 +350,26 @@ Exit status: 0 when the specs are valid, 1 otherwise.`,
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().StringVar(&promURL, "prometheus", "", "check latency thresholds against the histogram buckets this Prometheus-compatible API holds")
+	cmd.Flags().StringVar(&promTokenFile, "prometheus-token-file", "", "file holding a bearer token for --prometheus (e.g. a Tollgate token)")
 	return cmd
+}
+
+// bucketChecker builds the --prometheus check.
+func bucketChecker(rawURL, tokenFile string) (*buckets.Checker, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--prometheus %q: give the API's base URL, like http://prometheus:9090", rawURL)
+	}
+	c := &buckets.Checker{URL: u, Client: &http.Client{Timeout: 30 * time.Second}}
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("--prometheus-token-file: %w", err)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	}
+	return c, nil
 }
 
 func newSloGenerateCmd() *cobra.Command {
