@@ -439,29 +439,32 @@ compare them with FILE. When they differ, print a unified diff and exit 1:
 the committed rules are stale, or were edited by hand. Run it in CI with
 exactly the flags that generate the committed file.
 
-Exit status: 0 when FILE is up to date, 1 when it differs (or is missing,
-or the specs have errors).`,
+Exit status, as diff(1)'s: 0 when FILE is up to date, 1 when it differs
+or is missing, 2 when the comparison could not be made (the specs have
+errors, a flag is wrong, a file cannot be read), so that CI can tell
+"regenerate the rules" from "fix the specs".`,
 		Example: `  tollgate slo diff --out rules/slos.yml specs/
   tollgate slo diff --catalog --out rules/platform.yml
   tollgate slo diff --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			trouble := func(err error) error { return &exitError{code: 2, err: err} }
 			if out == "" {
-				return errors.New("--out: give the committed rule file to compare with")
+				return trouble(errors.New("--out: give the committed rule file to compare with"))
 			}
 			r, err := f.run(args)
 			if err != nil {
-				return err
+				return trouble(err)
 			}
 			if r.print(cmd.ErrOrStderr()) {
-				return &exitError{code: 1, err: fmt.Errorf("%s in the SLO specs", errorCount(r.problems))}
+				return trouble(fmt.Errorf("%s in the SLO specs", errorCount(r.problems)))
 			}
 			want, err := r.render()
 			if err != nil {
-				return err
+				return trouble(err)
 			}
 			have, err := os.ReadFile(out)
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("reading the committed rules: %w", err)
+				return trouble(fmt.Errorf("reading the committed rules: %w", err))
 			}
 			if bytes.Equal(have, want) {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s is up to date: %s\n", out, r.summary())
@@ -477,6 +480,7 @@ or the specs have errors).`,
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the committed rule file that generate writes (required)")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	return cmd
 }
 

@@ -160,6 +160,16 @@ func TestSloGenerateAndDiff(t *testing.T) {
 	if _, _, err := run(t, "", "slo", "diff", "--team", "payments", "--out", filepath.Join(dir, "missing.yml"), filepath.Dir(specs)); exitStatus(err) != 1 || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("diff against a missing file: %v", err)
 	}
+	// Trouble is 2, as diff(1)'s, so that CI tells "regenerate" from "fix".
+	writeFile(t, dir, "specs/payments.yaml", strings.Replace(paymentsSpec, "objective: 99.9", "objective: 120", 1))
+	if _, stderr, err := run(t, "", append([]string{"slo", "diff"}, args...)...); exitStatus(err) != 2 || !strings.Contains(stderr, "objective") {
+		t.Errorf("diff of specs with an error: exit %d, %v\n%s", exitStatus(err), err, stderr)
+	}
+	for _, bad := range [][]string{{"slo", "diff", filepath.Dir(specs)}, {"slo", "diff", "--no-such-flag", "--out", out, filepath.Dir(specs)}} {
+		if _, _, err := run(t, "", bad...); exitStatus(err) != 2 {
+			t.Errorf("%v: exit %d (%v), want 2", bad, exitStatus(err), err)
+		}
+	}
 }
 
 func TestSloGenerateOperatorFormat(t *testing.T) {
