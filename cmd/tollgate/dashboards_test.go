@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,9 +65,18 @@ func TestDashboardsGenerate(t *testing.T) {
 		t.Errorf("lint of the generated directory: %v\n%s", err, out)
 	}
 
+	// Logs links filter on the Loki label each tenant's streams carry:
+	// the preset's service for payments, app as configured for checkout.
+	for team, want := range map[string]string{"payments": `service=\"ledger\"`, "checkout": `app=\"cart\"`} {
+		red, _ := os.ReadFile(filepath.Join(dir, "teams", team, "red.json"))
+		if u, err := url.QueryUnescape(string(red)); err != nil || !strings.Contains(u, want) {
+			t.Errorf("%s's RED dashboard has no Explore link filtering on %s (%v)", team, want, err)
+		}
+	}
+
 	// A tenant removed from the configuration loses its files.
 	cfg, _ := os.ReadFile(exampleConfig)
-	trimmed := strings.Replace(string(cfg), "    checkout:\n      preset: istio\n      services: [checkout-web, cart]\n", "", 1)
+	trimmed := strings.Replace(string(cfg), "    checkout:\n      preset: istio\n      services: [checkout-web, cart]\n      log_service_label: app      # the Loki label naming the service, if not the preset's\n", "", 1)
 	i := strings.Index(trimmed, "    - name: checkout")
 	j := strings.Index(trimmed, "auth:")
 	trimmed = trimmed[:i] + trimmed[j:]

@@ -50,6 +50,7 @@ func Teams(ctx context.Context, cfg *config.File, disc *dashboards.Discoverer) (
 		if t.Preset, err = dashboards.LookupPreset(cmp.Or(dt.Preset, cfg.Dashboards.Preset)); err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Tenant, err)
 		}
+		t.Preset.LogServiceLabel = cmp.Or(dt.LogServiceLabel, cfg.Dashboards.LogServiceLabel, t.Preset.LogServiceLabel)
 		t.Services = dt.Services
 		if len(t.Services) > 0 {
 			continue

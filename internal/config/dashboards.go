@@ -35,6 +35,11 @@ type Dashboards struct {
 	// SLOPeriod is the period of the teams' SLOs (default 30d); it names
 	// the period's recording rule the SLO dashboards read.
 	SLOPeriod Period `yaml:"slo_period"`
+	// LogServiceLabel is the Loki stream label naming the service, which
+	// the RED dashboards' "Logs of <service>" links filter on (default: the
+	// preset's: service, or service_name for otel). Log agents differ:
+	// Promtail's Kubernetes example sets app, Alloy's often container.
+	LogServiceLabel string `yaml:"log_service_label"`
 	// Tenants set a tenant's preset and services, by tenant name. A tenant
 	// without services has them discovered from Prometheus.
 	Tenants map[string]DashboardTenant `yaml:"tenants"`
@@ -42,8 +47,9 @@ type Dashboards struct {
 
 // DashboardTenant is one entry of dashboards.tenants.
 type DashboardTenant struct {
-	Preset   string   `yaml:"preset"`
-	Services []string `yaml:"services"`
+	Preset          string   `yaml:"preset"`
+	Services        []string `yaml:"services"`
+	LogServiceLabel string   `yaml:"log_service_label"`
 }
 
 // Period is a duration written in Prometheus's notation, days included
@@ -116,6 +122,7 @@ func (d *Dashboards) validate(f *File) problem.List {
 		}
 		ps.Add("dashboards.slo_period", fmt.Sprintf("%s is not an SLO period with known alert windows", days(time.Duration(d.SLOPeriod))), "use "+strings.Join(periods, " or ")+", the period your SLO rules were generated with")
 	}
+	checkLabelName(&ps, "dashboards.log_service_label", d.LogServiceLabel)
 	tenants := map[string]bool{}
 	var names []string
 	for _, t := range f.Tenancy.Tenants {
@@ -136,6 +143,7 @@ func (d *Dashboards) validate(f *File) problem.List {
 		if t.Preset != "" && !slices.Contains(presets, t.Preset) {
 			ps.Add(path+".preset", fmt.Sprintf("unknown preset %q", t.Preset), "use one of "+strings.Join(presets, ", "))
 		}
+		checkLabelName(&ps, path+".log_service_label", t.LogServiceLabel)
 		seen := map[string]bool{}
 		for i, s := range t.Services {
 			sp := fmt.Sprintf("%s.services[%d]", path, i)
@@ -149,6 +157,15 @@ func (d *Dashboards) validate(f *File) problem.List {
 		}
 	}
 	return ps
+}
+
+// lokiLabelRE is a Loki stream label name.
+var lokiLabelRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+func checkLabelName(ps *problem.List, path, name string) {
+	if name != "" && !lokiLabelRE.MatchString(name) {
+		ps.Add(path, fmt.Sprintf("%q is not a label name", name), "use letters, digits and _, not starting with a digit, as the label appears on the log streams (app, container, service_name)")
+	}
 }
 
 // days prints a period in days, as SLO periods are written ("28d", not

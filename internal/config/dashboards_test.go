@@ -25,10 +25,12 @@ func TestDashboardsProblems(t *testing.T) {
   preset: prom
   slo_period: 7d
   admin_teams: [""]
+  log_service_label: app.kubernetes.io/name
   tenants:
     payments:
       preset: linkerd
       services: [api, "bad name", api]
+      log_service_label: 1app
     checkout:
       services: [web]
 `
@@ -46,10 +48,12 @@ func TestDashboardsProblems(t *testing.T) {
 		`t.yaml:23:3: dashboards.preset: unknown preset "prom" (fix: use one of istio, otel, prometheus-http)`,
 		`t.yaml:24:3: dashboards.slo_period: 7d is not an SLO period with known alert windows (fix: use 28d or 30d`,
 		`t.yaml:25:17: dashboards.admin_teams[0]: is empty`,
-		`t.yaml:28:7: dashboards.tenants.payments.preset: unknown preset "linkerd"`,
-		`t.yaml:29:23: dashboards.tenants.payments.services[1]: "bad name" is not a service name`,
-		`t.yaml:29:35: dashboards.tenants.payments.services[2]: service "api" is listed twice`,
-		`t.yaml:30:5: dashboards.tenants.checkout: "checkout" is not a tenant of tenancy.tenants (fix: use one of payments)`,
+		`t.yaml:26:3: dashboards.log_service_label: "app.kubernetes.io/name" is not a label name`,
+		`t.yaml:29:7: dashboards.tenants.payments.preset: unknown preset "linkerd"`,
+		`t.yaml:30:23: dashboards.tenants.payments.services[1]: "bad name" is not a service name`,
+		`t.yaml:30:35: dashboards.tenants.payments.services[2]: service "api" is listed twice`,
+		`t.yaml:31:7: dashboards.tenants.payments.log_service_label: "1app" is not a label name`,
+		`t.yaml:32:5: dashboards.tenants.checkout: "checkout" is not a tenant of tenancy.tenants (fix: use one of payments)`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("missing %q in:\n%s", want, all)
