@@ -177,6 +177,33 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
+// CheckFOCUS refuses a query whose sets would span two UTC months. FOCUS
+// bills every row to one billing period, the month, and a row spanning two
+// would be billed wholly to the first, which a FinOps tool reconciling
+// months against invoices cannot undo.
+func (q Query) CheckFOCUS() error {
+	step := q.Step
+	if step == 0 || q.Accumulate {
+		step = q.End.Sub(q.Start)
+	}
+	month := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+	for s := q.Start; s.Before(q.End); s = s.Add(step) {
+		e := s.Add(step)
+		if e.After(q.End) {
+			e = q.End
+		}
+		if !month(e.Add(-time.Nanosecond)).Equal(month(s)) {
+			param := "step"
+			if q.Step == 0 || q.Accumulate {
+				param = "window"
+			}
+			return badParam(param, "FOCUS rows each belong to one billing month, and the set %s to %s spans two; use step=1d (without accumulate) with a window starting at midnight, such as lastmonth, month or 7d, or a window within one month",
+				s.UTC().Format(time.RFC3339), e.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 // ParseWindow reads OpenCost's window syntax: today, yesterday, week (since
 // Sunday), lastweek, month, lastmonth; Nm and Nh (ending now); Nd and Nw
 // (whole days: today and the N-1 days before, as OpenCost aligns them to

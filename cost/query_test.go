@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -72,6 +73,37 @@ func TestParseQuery(t *testing.T) {
 		v, _ := url.ParseQuery(params)
 		if _, err := ParseQuery(v, now); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming %s", params, err, want)
+		}
+	}
+}
+
+// FOCUS rows belong to one billing month: sets spanning two are refused,
+// naming the parameter to change.
+func TestCheckFOCUS(t *testing.T) {
+	for _, c := range []struct {
+		v     url.Values
+		param string // "" when accepted
+	}{
+		{url.Values{"window": {"lastmonth"}}, ""},
+		{url.Values{"window": {"month"}, "step": {"1d"}}, ""},
+		{url.Values{"window": {"2026-10-28T00:00:00Z,2026-11-04T00:00:00Z"}, "step": {"1d"}}, ""},
+		{url.Values{"window": {"2026-10-28T00:00:00Z,2026-11-04T00:00:00Z"}}, "window"},
+		{url.Values{"window": {"2026-10-28T00:00:00Z,2026-11-04T00:00:00Z"}, "step": {"1d"}, "accumulate": {"true"}}, "window"},
+		{url.Values{"window": {"2026-10-28T12:00:00Z,2026-11-04T12:00:00Z"}, "step": {"1d"}}, "step"},
+		{url.Values{"window": {"2026-10-28T00:00:00Z,2026-11-04T00:00:00Z"}, "step": {"2d"}}, ""}, // 28-30, 30-1: the second ends at midnight
+		{url.Values{"window": {"2026-10-27T00:00:00Z,2026-11-04T00:00:00Z"}, "step": {"3d"}}, "step"},
+	} {
+		q, err := ParseQuery(c.v, now)
+		if err != nil {
+			t.Fatalf("%v: %v", c.v, err)
+		}
+		err = q.CheckFOCUS()
+		var pe *ParamError
+		switch {
+		case c.param == "" && err != nil:
+			t.Errorf("%v refused: %v", c.v, err)
+		case c.param != "" && (!errors.As(err, &pe) || pe.Param != c.param || !strings.Contains(err.Error(), "billing month")):
+			t.Errorf("%v: %v, want a refusal naming %s", c.v, err, c.param)
 		}
 	}
 }

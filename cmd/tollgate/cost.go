@@ -190,6 +190,9 @@ func runCostReport(cmd *cobra.Command, f *costReportFlags) error {
 		params.Set(name, fmt.Sprint(v))
 	}
 	q, err := cost.ParseQuery(params, time.Now())
+	if err == nil && f.format == "focus" {
+		err = q.CheckFOCUS()
+	}
 	if err != nil {
 		return flagError(err)
 	}

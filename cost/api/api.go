@@ -136,6 +136,9 @@ func (h *Handler) serveAllocation(w http.ResponseWriter, r *http.Request, a tena
 		return
 	}
 	q, err := cost.ParseQuery(ps, h.opts.Now())
+	if err == nil && format == "focus" {
+		err = q.CheckFOCUS()
+	}
 	if err != nil {
 		WriteError(w, http.StatusBadRequest, "bad_data", err.Error())
 		return

@@ -101,7 +101,7 @@ func newStack(t *testing.T) (*stack, string) {
 		}
 		os.RemoveAll(dir)
 	}
-	end := time.Now().UTC().Truncate(time.Hour)
+	end := synth.WithinOneMonth(time.Now(), 8*24*time.Hour)
 	var om bytes.Buffer
 	if err := synth.WriteOpenMetrics(&om, synth.CostFixture(), synth.Window{Start: end.Add(-8 * 24 * time.Hour), End: end, Step: time.Minute}); err != nil {
 		return nil, err.Error()
@@ -386,6 +386,8 @@ func TestTenantsSeeOnlyTheirAllocations(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	s := startStack(t)
 	week := s.week()
+	month := time.Date(s.end.Year(), s.end.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	acrossMonths := month.Add(-24*time.Hour).Format(time.RFC3339) + "," + month.Add(24*time.Hour).Format(time.RFC3339)
 	for _, c := range []struct {
 		who    caller
 		params url.Values
@@ -393,6 +395,7 @@ func TestRefusals(t *testing.T) {
 		want   string
 	}{
 		{anon, url.Values{"window": {week}}, 401, "authentication required"},
+		{admin, url.Values{"window": {acrossMonths}, "format": {"focus"}}, 400, `parameter "window": FOCUS rows each belong to one billing month`},
 		{nobody, url.Values{"window": {week}}, 403, "belongs to no tenant"},
 		{payments, url.Values{}, 400, `parameter "window"`},
 		{payments, url.Values{"window": {"fortnight"}}, 400, `parameter "window"`},
@@ -416,6 +419,10 @@ func TestRefusals(t *testing.T) {
 		if err := json.Unmarshal(body, &e); err != nil || code != c.status || e.Code != c.status || e.Status != "error" || !strings.Contains(e.Message, c.want) {
 			t.Errorf("%v: %d %s, want %d mentioning %q", c.params, code, body, c.status, c.want)
 		}
+	}
+	// The same window cut into days at midnight is a valid export.
+	if code, body := s.get(t, admin, "/allocation", url.Values{"window": {acrossMonths}, "format": {"focus"}, "step": {"1d"}, "resolution": {"1h"}}); code != 200 || !strings.HasPrefix(string(body), "BilledCost,") {
+		t.Errorf("daily FOCUS across two months: %d %s", code, body)
 	}
 }
 

@@ -66,3 +66,16 @@ func TestWriteOpenMetrics(t *testing.T) {
 		t.Errorf("output lacks %q", want)
 	}
 }
+
+func TestWithinOneMonth(t *testing.T) {
+	for _, c := range []struct{ now, want string }{
+		{"2026-11-22T10:37:00Z", "2026-11-22T10:00:00Z"},
+		{"2026-12-03T10:37:00Z", "2026-12-01T00:00:00Z"},
+		{"2026-12-09T10:37:00Z", "2026-12-09T10:00:00Z"},
+	} {
+		now, _ := time.Parse(time.RFC3339, c.now)
+		if got := WithinOneMonth(now, 8*24*time.Hour).Format(time.RFC3339); got != c.want {
+			t.Errorf("WithinOneMonth(%s, 8d) = %s, want %s", c.now, got, c.want)
+		}
+	}
+}
