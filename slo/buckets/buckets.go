@@ -62,8 +62,8 @@ func (c *Checker) Check(ctx context.Context, slos []*spec.SLO) (problem.List, er
 		case !slices.Contains(les, l.Threshold):
 			ps = append(ps, at(problem.Problem{Severity: problem.SeverityError,
 				Msg: fmt.Sprintf("%s is not a bucket boundary of %s_bucket%s in %s, whose boundaries are %s: the SLI would have no samples and its alerts could never fire",
-					spec.FormatFloat(l.Threshold), l.Metric, l.Selector, c.URL.Redacted(), formatLes(les)),
-				Fix: fmt.Sprintf("use a boundary, e.g. %s, or add %s to the histogram's buckets in the service", spec.FormatFloat(nearest(les, l.Threshold)), spec.FormatFloat(l.Threshold))}))
+					spec.FormatFloat(l.Threshold), l.Metric, l.Selector, c.URL.Redacted(), spec.FormatFloats(les)),
+				Fix: fmt.Sprintf("use a boundary, e.g. %s, or add %s to the histogram's buckets in the service", spec.FormatFloat(spec.Nearest(les, l.Threshold)), spec.FormatFloat(l.Threshold))}))
 		}
 	}
 	return ps, nil
@@ -119,22 +119,4 @@ func (c *Checker) les(ctx context.Context, query string) ([]float64, error) {
 	}
 	slices.Sort(les)
 	return les, nil
-}
-
-func formatLes(les []float64) string {
-	s := make([]string, len(les))
-	for i, le := range les {
-		s[i] = spec.FormatFloat(le)
-	}
-	return "[" + strings.Join(s, ", ") + "]"
-}
-
-func nearest(fs []float64, v float64) float64 {
-	best := fs[0]
-	for _, f := range fs[1:] {
-		if math.Abs(f-v) < math.Abs(best-v) {
-			best = f
-		}
-	}
-	return best
 }

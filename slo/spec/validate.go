@@ -200,8 +200,8 @@ func (c *docCtx) latency(slo *SLO, x *extLatency) {
 	case math.IsNaN(x.Threshold) || math.IsInf(x.Threshold, 0) || x.Threshold <= 0:
 		add("threshold", "is missing or not a positive number", "give the slowest good latency in the histogram's unit (usually seconds), e.g. threshold: 0.3")
 	case len(x.Buckets) > 0 && !slices.Contains(x.Buckets, x.Threshold):
-		add("threshold", fmt.Sprintf("%s is not one of the histogram's bucket boundaries %s", FormatFloat(x.Threshold), formatFloats(x.Buckets)),
-			fmt.Sprintf("use a boundary, e.g. %s, or add %s to the histogram's buckets (and to buckets here)", FormatFloat(nearest(x.Buckets, x.Threshold)), FormatFloat(x.Threshold)))
+		add("threshold", fmt.Sprintf("%s is not one of the histogram's bucket boundaries %s", FormatFloat(x.Threshold), FormatFloats(x.Buckets)),
+			fmt.Sprintf("use a boundary, e.g. %s, or add %s to the histogram's buckets (and to buckets here)", FormatFloat(Nearest(x.Buckets, x.Threshold)), FormatFloat(x.Threshold)))
 	}
 	for i, b := range x.Buckets {
 		if i > 0 && b <= x.Buckets[i-1] {
@@ -354,7 +354,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // bucket boundary.
 func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-func formatFloats(fs []float64) string {
+// FormatFloats prints bucket boundaries as a list: [0.1, 0.25, 1].
+func FormatFloats(fs []float64) string {
 	s := make([]string, len(fs))
 	for i, f := range fs {
 		s[i] = FormatFloat(f)
@@ -362,7 +363,9 @@ func formatFloats(fs []float64) string {
 	return "[" + strings.Join(s, ", ") + "]"
 }
 
-func nearest(fs []float64, v float64) float64 {
+// Nearest returns the element of fs (not empty) closest to v: the
+// boundary to suggest for a threshold that is none.
+func Nearest(fs []float64, v float64) float64 {
 	best := fs[0]
 	for _, f := range fs {
 		if math.Abs(f-v) < math.Abs(best-v) {
