@@ -252,8 +252,13 @@ func Write(w io.Writer, r Routing) error {
 				Routes:         routes,
 			}},
 		},
-		// While an SLO pages, its ticket would say the same thing again.
-		InhibitRules: []inhibitRule{{SourceMatchers: []string{page}, TargetMatchers: []string{ticket}, Equal: []string{"sloth_id"}}},
+		// While an SLO pages, its ticket would say the same thing again;
+		// the second rule does the same for --sloth-compat output, which
+		// carries Sloth's sloth_severity only.
+		InhibitRules: []inhibitRule{
+			{SourceMatchers: []string{page}, TargetMatchers: []string{ticket}, Equal: []string{"sloth_id"}},
+			{SourceMatchers: []string{matcher("sloth_severity", rules.SeverityPage)}, TargetMatchers: []string{matcher("sloth_severity", rules.SeverityTicket)}, Equal: []string{"sloth_id"}},
+		},
 	}
 	receivers := []Receiver{r.Pager, r.Ticket}
 	for _, t := range r.Teams {

@@ -76,7 +76,8 @@ func TestRoutesWithAmtool(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(cfg)
-	for _, want := range []string{"group_by:\n        - sloth_id", "group_wait: 10s", "repeat_interval: 30m", "source_matchers:\n      - severity=\"page\"\n    target_matchers:\n      - severity=\"ticket\"\n    equal:\n      - sloth_id"} {
+	for _, want := range []string{"group_by:\n        - sloth_id", "group_wait: 10s", "repeat_interval: 30m", "source_matchers:\n      - severity=\"page\"\n    target_matchers:\n      - severity=\"ticket\"\n    equal:\n      - sloth_id",
+		"source_matchers:\n      - sloth_severity=\"page\"\n    target_matchers:\n      - sloth_severity=\"ticket\"\n    equal:\n      - sloth_id"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("configuration lacks %q:\n%s", want, data)
 		}
