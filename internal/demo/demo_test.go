@@ -56,13 +56,7 @@ func startDemo(t *testing.T) *demo.Demo {
 		if err := d.Stop(); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
-		left, err := os.ReadDir(tmp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(left) != 0 {
-			t.Errorf("Stop left %d entries in the temporary directory, e.g. %s", len(left), left[0].Name())
-		}
+		checkEmptyDir(t, tmp)
 	})
 	return d
 }
@@ -482,5 +476,18 @@ func TestDemoKeepsAppendingLiveSamples(t *testing.T) {
 			t.Fatal("no sample newer than the start of the demo after 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkEmptyDir fails the test if Stop left anything in the demo's
+// temporary directory.
+func checkEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("Stop left %d entries in the temporary directory, e.g. %s", len(left), left[0].Name())
 	}
 }

@@ -63,13 +63,7 @@ func startLokiDemo(t *testing.T) *demo.Demo {
 			resp.Body.Close()
 			t.Errorf("Loki still answers at %s after Stop", lokiURL)
 		}
-		left, err := os.ReadDir(tmp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(left) != 0 {
-			t.Errorf("Stop left %d entries in the temporary directory, e.g. %s", len(left), left[0].Name())
-		}
+		checkEmptyDir(t, tmp)
 	})
 	return d
 }
