@@ -136,10 +136,10 @@ func TestSloEndToEnd(t *testing.T) {
 	hooks := &webhook{messages: map[string][]webhookMessage{}, changed: make(chan struct{}, 1)}
 	srv := httptest.NewServer(hooks)
 	t.Cleanup(srv.Close)
-	// Prometheus evaluates rule groups concurrently, so when the rules
-	// first load a ticket can fire one evaluation (1s here) before the page
-	// that inhibits it. group_wait must cover that, as the default 30s does
-	// in production; 1s made the inhibited ticket slip through now and then.
+	// group_wait gives Alertmanager's inhibitor time to see the page
+	// before the ticket it inhibits is flushed; both come from one
+	// evaluation of one rule group. The default 30s does the same in
+	// production.
 	routing := writeFile(t, dir, "routing.yaml", fmt.Sprintf(`pager:
   name: platform-sre-pager
   webhook_configs: [{url: %q}]
@@ -168,14 +168,49 @@ group_interval: 1s
 		t.Fatal(err)
 	}
 	began := time.Now()
+	// The rules load only once Prometheus has discovered the Alertmanager
+	// (its discovery sends updates every 5s). An alert that fired before is
+	// sent late with its old start time, and Alertmanager flushes a group
+	// at once when start + group_wait has passed, before its inhibitor has
+	// seen the page: the fast burn's ticket then slipped through now and
+	// then.
+	live := filepath.Join(dir, "live")
+	if err := os.MkdirAll(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	prom := testenv.StartPrometheus(t, testenv.PrometheusOptions{
 		OpenMetrics:   om.Bytes(),
-		RuleFiles:     []string{paymentsRules, checkoutRules},
+		RuleFiles:     []string{filepath.Join(live, "*.yml")},
 		Alertmanagers: []string{am.Addr},
-		// Alerts that fire before Prometheus has found the Alertmanager
-		// are sent again after this delay (default 1m).
-		Args: []string{"--rules.alert.resend-delay=1s"},
+		// Alerts Prometheus could not deliver are sent again after this
+		// delay (default 1m).
+		Args: []string{"--rules.alert.resend-delay=1s", "--web.enable-lifecycle"},
 	})
+	waitFor(t, 30*time.Second, "Prometheus discovers the Alertmanager", func() bool {
+		var r struct {
+			Data struct {
+				Active []struct {
+					URL string `json:"url"`
+				} `json:"activeAlertmanagers"`
+			} `json:"data"`
+		}
+		return json.Unmarshal(get(t, prom.URL+"/api/v1/alertmanagers"), &r) == nil && len(r.Data.Active) == 1
+	})
+	for _, f := range []string{paymentsRules, checkoutRules} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, live, filepath.Base(f), string(b))
+	}
+	resp, err := http.Post(prom.URL+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload Prometheus: %s", resp.Status)
+	}
 
 	// Wait for the page of payments and the ticket of checkout.
 	deadline := time.After(90 * time.Second)
