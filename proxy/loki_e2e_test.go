@@ -328,31 +328,62 @@ func TestLokiE2E(t *testing.T) {
 			t.Fatalf("tail handshake: %v %s", err, body)
 		}
 		defer conn.Close()
-		time.Sleep(time.Second) // the tailer subscribes to the ingester
-		now := time.Now()
-		for _, p := range []struct{ org, ns string }{{"checkout-org", "team-checkout-prod"}, {"payments", "kube-system"}, {"payments", "team-payments-staging"}} {
-			body, _ := json.Marshal(map[string]any{"streams": []any{map[string]any{
-				"stream": map[string]string{"namespace": p.ns, "app": "tail"},
-				"values": [][]string{{strconv.FormatInt(now.UnixNano(), 10), "tailed " + p.ns}},
-			}}})
-			e.directPushJSON(t, p.org, body)
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		var seen []string
-		for !slices.Contains(seen, "tailed team-payments-staging") {
-			var msg struct {
-				Streams []struct {
-					Stream map[string]string `json:"stream"`
-					Values [][2]string       `json:"values"`
-				} `json:"streams"`
-			}
-			if err := conn.ReadJSON(&msg); err != nil {
-				t.Fatalf("reading tail after %v: %v", seen, err)
-			}
-			for _, s := range msg.Streams {
-				for _, v := range s.Values {
-					seen = append(seen, v[1])
+		// The tailer subscribes to the ingester some time after the
+		// handshake, and lines pushed before are not tailed: push a round
+		// every second until payments' own line comes through.
+		lines := make(chan []string)
+		readErr := make(chan error, 1)
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				var msg struct {
+					Streams []struct {
+						Stream map[string]string `json:"stream"`
+						Values [][2]string       `json:"values"`
+					} `json:"streams"`
 				}
+				if err := conn.ReadJSON(&msg); err != nil {
+					readErr <- err
+					return
+				}
+				var got []string
+				for _, s := range msg.Streams {
+					for _, v := range s.Values {
+						got = append(got, v[1])
+					}
+				}
+				select {
+				case lines <- got:
+				case <-done:
+					return
+				}
+			}
+		}()
+		var seen []string
+		deadline := time.After(30 * time.Second)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for round := 0; !slices.Contains(seen, "tailed team-payments-staging"); {
+			select {
+			case <-tick.C:
+				if round < 20 {
+					round++
+					now := time.Now()
+					for _, p := range []struct{ org, ns string }{{"checkout-org", "team-checkout-prod"}, {"payments", "kube-system"}, {"payments", "team-payments-staging"}} {
+						body, _ := json.Marshal(map[string]any{"streams": []any{map[string]any{
+							"stream": map[string]string{"namespace": p.ns, "app": "tail"},
+							"values": [][]string{{strconv.FormatInt(now.UnixNano(), 10), "tailed " + p.ns}},
+						}}})
+						e.directPushJSON(t, p.org, body)
+					}
+				}
+			case got := <-lines:
+				seen = append(seen, got...)
+			case err := <-readErr:
+				t.Fatalf("reading tail after %v: %v", seen, err)
+			case <-deadline:
+				t.Fatalf("payments' line was not tailed within 30s; tailed %v", seen)
 			}
 		}
 		for _, line := range seen {
