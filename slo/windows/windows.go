@@ -46,6 +46,9 @@ type Windows struct {
 	TicketSlow  Window
 	// Source is the file the windows came from, or "built-in".
 	Source string
+	// Line is the line of spec.sloPeriod in Source, so that a conflict
+	// between two files can point at both.
+	Line int
 }
 
 // Factor is the burn rate at which w's share of the budget is spent within
@@ -126,7 +129,7 @@ func Load(paths ...string) (*Catalog, problem.List, error) {
 			ps = append(ps, fps...)
 			for _, w := range ws {
 				if prev, ok := custom[w.Period]; ok && !sameWindows(prev, w) {
-					ps = append(ps, problem.Problem{Pos: f, Path: "spec.sloPeriod", Msg: fmt.Sprintf("period %s is already defined, differently, in %s", model.Duration(w.Period), prev.Source), Fix: "keep one AlertWindows file per period"})
+					ps = append(ps, problem.Problem{Pos: fmt.Sprintf("%s:%d", f, w.Line), Line: w.Line, Path: "spec.sloPeriod", Msg: fmt.Sprintf("period %s is already defined, differently, at %s:%d", model.Duration(w.Period), prev.Source, prev.Line), Fix: "keep one AlertWindows file per period"})
 					continue
 				}
 				custom[w.Period] = w
@@ -139,6 +142,7 @@ func Load(paths ...string) (*Catalog, problem.List, error) {
 
 func sameWindows(a, b Windows) bool {
 	a.Source, b.Source = "", ""
+	a.Line, b.Line = 0, 0
 	return a == b
 }
 
@@ -188,6 +192,7 @@ func Parse(name string, data []byte) ([]Windows, problem.List) {
 			continue
 		}
 		w, ps := parseDocument(name, &root)
+		w.Line, _ = yamlcheck.Position(&root, "spec.sloPeriod")
 		for i := range ps {
 			ps[i].Line, ps[i].Col = yamlcheck.Position(&root, ps[i].Path)
 			ps[i].Pos = fmt.Sprintf("%s:%d:%d", name, ps[i].Line, ps[i].Col)

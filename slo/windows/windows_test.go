@@ -75,8 +75,10 @@ spec:
 		t.Errorf("30d not replaced: %+v", ws)
 	}
 	write("other-30d.yaml", "30d", "3m")
-	if _, ps, err = windows.Load(dir); err == nil || !strings.Contains(ps.Err().Error(), "period 30d is already defined, differently") {
-		t.Errorf("conflicting files: %v", err)
+	// Both places are named, at the line of sloPeriod (line 4).
+	want := filepath.Join(dir, "other-30d.yaml") + ":4: spec.sloPeriod: period 30d is already defined, differently, at " + filepath.Join(dir, "30d.yml") + ":4"
+	if _, ps, err = windows.Load(dir); err == nil || !strings.Contains(ps.Err().Error(), want) {
+		t.Errorf("conflicting files: %v, want %q", err, want)
 	}
 }
 
