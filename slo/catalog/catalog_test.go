@@ -215,6 +215,9 @@ slos:
     objective: 100
   platform-admission-policy-latency:
     threshold: 0.2
+labels:
+  sloth_id: mine
+  bad-name: x
 `))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
@@ -230,9 +233,15 @@ slos:
 		`catalog.yaml:5:5: slos.platform-deployment-success.threshold: does not apply to a ratio SLI`,
 		`catalog.yaml:6:5: slos.platform-deployment-success.objective: 100 is out of range`,
 		`catalog.yaml:8:5: slos.platform-admission-policy-latency.threshold: 0.2 is not one of the histogram's bucket boundaries`,
+		// In this file, once, not in the built-in catalogue per service.
+		`catalog.yaml:10:3: labels.sloth_id: sloth_id is set by the generator`,
+		`catalog.yaml:11:3: labels.bad-name: "bad-name" is not a valid label name`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("missing %q in\n%s", want, all)
 		}
+	}
+	if strings.Contains(all, catalog.Source) || strings.Count(all, "labels.sloth_id") != 1 {
+		t.Errorf("label problems not reported once, in catalog.yaml:\n%s", all)
 	}
 }

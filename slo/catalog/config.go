@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -128,6 +129,13 @@ func (c Config) check(entries []Entry) ([]Entry, problem.List) {
 	}
 	if c.Team != "" && !labelValueOK(c.Team) {
 		ps.Add("team", "is not a valid team name", "use letters, digits, '-' and '_'")
+	}
+	// Checked here, not only when the catalogue's spec is parsed, so that
+	// the problem points at this file rather than the built-in catalogue.
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
+		if msg, fix := spec.LabelNameProblem(k); msg != "" {
+			ps.Add("labels."+k, msg, fix)
+		}
 	}
 	p := promenforce.New().Parser()
 	var out []Entry

@@ -322,13 +322,22 @@ func (c *docCtx) duration(slo *SLO, path, s string) time.Duration {
 
 func (c *docCtx) labels(path, id string, ls map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(ls)) {
-		switch {
-		case !labelNameRE.MatchString(k) || strings.HasPrefix(k, "__"):
-			c.add(path+"."+k, id, fmt.Sprintf("%q is not a valid label name", k), "use letters, digits and '_', not starting with a digit or '__'")
-		case slices.Contains(generatedLabels, k):
-			c.add(path+"."+k, id, k+" is set by the generator", "remove it; use another label name for your own value")
+		if msg, fix := LabelNameProblem(k); msg != "" {
+			c.add(path+"."+k, id, msg, fix)
 		}
 	}
+}
+
+// LabelNameProblem says what is wrong with a user's label name, and how
+// to fix it, or returns empty strings when the name may be used.
+func LabelNameProblem(k string) (msg, fix string) {
+	switch {
+	case !labelNameRE.MatchString(k) || strings.HasPrefix(k, "__"):
+		return fmt.Sprintf("%q is not a valid label name", k), "use letters, digits and '_', not starting with a digit or '__'"
+	case slices.Contains(generatedLabels, k):
+		return k + " is set by the generator", "remove it; use another label name for your own value"
+	}
+	return "", ""
 }
 
 func (c *docCtx) annotations(path, id string, as map[string]string) {
