@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -124,17 +125,24 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 // test ends. Its output is shown only when the test failed.
 func startServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) {
 	t.Helper()
-	var logs bytes.Buffer
+	logs := &syncBuffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	// Pdeathsig: a backend never outlives a test binary that crashed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed, not sent on, so that both the readiness wait and
+	// the cleanup see it: a process that died before it was ready must not
+	// leave the cleanup waiting until the test binary times out.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -147,9 +155,28 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 			t.Logf("%s log:\n%s", name, logs.String())
 		}
 	})
-	if err := waitReady(readyURL, exited, timeout); err != nil {
+	if err := waitReady(readyURL, exited, &waitErr, timeout); err != nil {
 		t.Fatalf("%s did not become ready: %v\n%s", name, err, logs.String())
 	}
+}
+
+// syncBuffer collects a process's output, which exec copies in its own
+// goroutines while the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
@@ -169,7 +196,9 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func waitReady(url string, exited <-chan error, timeout time.Duration) error {
+// waitReady polls url until it answers 200. waitErr is read only once
+// exited is closed.
+func waitReady(url string, exited <-chan struct{}, waitErr *error, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -184,8 +213,8 @@ func waitReady(url string, exited <-chan error, timeout time.Duration) error {
 			}
 		}
 		select {
-		case err := <-exited:
-			return fmt.Errorf("process exited: %v", err)
+		case <-exited:
+			return fmt.Errorf("process exited: %v", *waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %s (last error: %v)", url, timeout, err)
 		case <-tick.C:
