@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tollgate-dev/tollgate/internal/atomicfile"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -229,7 +231,7 @@ func WriteDir(dir string, files map[string][]byte) (WriteResult, error) {
 			res.Unchanged = append(res.Unchanged, name)
 			continue
 		}
-		if err := writeAtomic(p, files[name]); err != nil {
+		if err := atomicfile.Write(p, files[name], 0o644); err != nil {
 			return res, err
 		}
 		res.Written = append(res.Written, name)
@@ -260,31 +262,6 @@ func WriteDir(dir string, files map[string][]byte) (WriteResult, error) {
 		removeEmptyDirs(root)
 	}
 	return res, nil
-}
-
-func writeAtomic(p string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", filepath.Dir(p), err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
 }
 
 // removeEmptyDirs removes the empty directories under root, deepest first

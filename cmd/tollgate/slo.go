@@ -9,11 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/atomicfile"
 
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
@@ -272,10 +273,15 @@ func (r *sloRun) render() ([]byte, error) {
 }
 
 func errorCount(ps problem.List) string {
-	if n := len(ps.Errors()); n != 1 {
-		return fmt.Sprintf("%d errors", n)
+	return count(len(ps.Errors()), "error")
+}
+
+// count writes "1 SLO", "2 SLOs".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
-	return "1 error"
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func (r *sloRun) summary() string {
@@ -284,7 +290,7 @@ func (r *sloRun) summary() string {
 		n += len(f.SLOs)
 		groups += len(f.Groups())
 	}
-	return fmt.Sprintf("%d SLOs, %d rule groups", n, groups)
+	return count(n, "SLO") + ", " + count(groups, "rule group")
 }
 
 func newSloValidateCmd() *cobra.Command {
@@ -416,7 +422,7 @@ validate, and the exit status is 1.`,
 				_, err := cmd.OutOrStdout().Write(data)
 				return err
 			}
-			if err := writeFileAtomic(out, data); err != nil {
+			if err := atomicfile.Write(out, data, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s\n", out, r.summary())
@@ -525,31 +531,6 @@ func shellWord(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// writeFileAtomic writes a file through a temporary file in the same
-// directory, so that a reader never sees half a rule file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 func newSloCatalogCmd() *cobra.Command {
@@ -724,7 +705,7 @@ result with: amtool check-config FILE.`,
 				_, err := cmd.OutOrStdout().Write(b.Bytes())
 				return err
 			}
-			if err := writeFileAtomic(out, b.Bytes()); err != nil {
+			if err := atomicfile.Write(out, b.Bytes(), 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s; check it with: amtool check-config %s\n", out, out)

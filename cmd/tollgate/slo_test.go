@@ -85,7 +85,7 @@ func TestSloValidate(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good/payments.yaml", paymentsSpec)
 	out, _, err := run(t, "", "slo", "validate", "--team", "payments", filepath.Dir(good))
-	if err != nil || !strings.Contains(out, "valid: 1 SLOs, 3 rule groups") {
+	if err != nil || !strings.Contains(out, "valid: 1 SLO, 3 rule groups") {
 		t.Errorf("valid spec: %v\n%s", err, out)
 	}
 	bad := writeFile(t, dir, "bad.yaml", strings.NewReplacer(
@@ -140,7 +140,7 @@ func TestSloGenerateAndDiff(t *testing.T) {
 		t.Errorf("second run differs from the first (%v)", err)
 	}
 	stdout, _, err = run(t, "", append([]string{"slo", "diff"}, args...)...)
-	if err != nil || !strings.Contains(stdout, "is up to date: 1 SLOs, 3 rule groups") {
+	if err != nil || !strings.Contains(stdout, "is up to date: 1 SLO, 3 rule groups") {
 		t.Errorf("diff of fresh rules: %v\n%s", err, stdout)
 	}
 
