@@ -33,8 +33,11 @@ type File struct {
 	// MetricsListen, if set, serves /metrics, /-/healthy and /-/ready
 	// without authentication on a second address, for Prometheus and the
 	// kubelet; on Listen, /metrics is for admins only.
-	MetricsListen string          `yaml:"metrics_listen"`
-	Upstreams     Upstreams       `yaml:"upstreams"`
+	MetricsListen string `yaml:"metrics_listen"`
+	// MaxConnections caps the connections open at once on listen (default
+	// 1024); further clients wait in the kernel's accept queue.
+	MaxConnections int             `yaml:"max_connections"`
+	Upstreams      Upstreams       `yaml:"upstreams"`
 	Tenancy       tenancy.Config  `yaml:"tenancy"`
 	Auth          identity.Config `yaml:"auth"`
 	Proxy         Proxy           `yaml:"proxy"`
@@ -112,6 +115,28 @@ type Proxy struct {
 	// on the query and metadata endpoints. Unknown parameters are refused by
 	// default so that no backend-specific option can widen a query.
 	ExtraParams []string `yaml:"extra_params"`
+	// MaxQueryBytes bounds every PromQL and LogQL parameter (query,
+	// match[]) before anything parses it (default 128 KiB, Loki's own).
+	MaxQueryBytes int `yaml:"max_query_bytes"`
+	// MaxQueryDepth bounds the depth of a query's syntax tree (default
+	// 256), estimated before parsing and measured after.
+	MaxQueryDepth int `yaml:"max_query_depth"`
+	// MaxQueryNodes bounds the expressions in a query (default 5000).
+	MaxQueryNodes int `yaml:"max_query_nodes"`
+	// BodyReadTimeout bounds the time a client may take to send a request
+	// body (default 30s); 408 after it. Live tail, which has none, is
+	// unaffected.
+	BodyReadTimeout Duration `yaml:"body_read_timeout"`
+	// IdleTimeout closes keep-alive connections idle for longer (default 2m).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// AllowedOrigins are the browser origins (scheme://host[:port]) whose
+	// pages may open Loki's live tail websocket. Requests without an Origin
+	// (Grafana's server-side proxy, logcli) and same-host origins are
+	// always allowed.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxFilteredResponseBytes bounds the rules and alerts answers Tollgate
+	// reads to filter (default 32 MiB); 502 above it.
+	MaxFilteredResponseBytes int64 `yaml:"max_filtered_response_bytes"`
 }
 
 // Defaults applied by Load.
@@ -122,6 +147,10 @@ const (
 	// DefaultMaxPushDecompressed matches Loki's own default limit.
 	DefaultMaxPushDecompressed = 100 << 20
 	DefaultTimeout             = 5 * time.Minute
+	DefaultMaxConnections      = 1024
+	DefaultBodyReadTimeout     = 30 * time.Second
+	DefaultIdleTimeout         = 2 * time.Minute
+	DefaultMaxFilteredResponse = 32 << 20
 	// DefaultCluster is OpenCost's default cluster name.
 	DefaultCluster             = "cluster-one"
 	DefaultCostMetricsInterval = 5 * time.Minute
@@ -219,6 +248,10 @@ func (f *File) ApplyDefaults() {
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
+	f.Proxy.applyBoundDefaults()
+	if f.MaxConnections == 0 {
+		f.MaxConnections = DefaultMaxConnections
+	}
 	f.Dashboards.applyDefaults(f)
 	if c := f.Cost; c != nil {
 		if c.Cluster == "" {
@@ -263,6 +296,10 @@ func (f *File) Validate() problem.List {
 	if f.Proxy.MaxBodyBytes < 0 {
 		ps.Add("proxy.max_body_bytes", "is negative", "leave it out for the default of 4 MiB, or give a size in bytes")
 	}
+	if f.MaxConnections < 0 {
+		ps.Add("max_connections", "is negative", "leave it out for the default of 1024, or give a number of connections")
+	}
+	ps = append(ps, f.Proxy.validateBounds()...)
 	for i, p := range f.Proxy.ExtraParams {
 		if !paramNameRE.MatchString(p) {
 			ps.Add(fmt.Sprintf("proxy.extra_params[%d]", i), fmt.Sprintf("%q is not a query parameter name", p), "use letters, digits, '_', '-', '.', optionally ending in [] for repeated parameters")

@@ -17,6 +17,7 @@ import (
 	"github.com/grafana/loki/v3/pkg/logql/syntax"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -28,6 +29,45 @@ var ErrInvalid = errors.New("invalid query")
 // confined; the proxy answers 403.
 var ErrRefused = errors.New("refused query")
 
+// Enforcer confines LogQL within query bounds. It is safe for concurrent
+// use.
+type Enforcer struct {
+	limits querybounds.Limits
+}
+
+// New returns an Enforcer that refuses queries over l (zero fields take
+// their defaults) before Loki's parser sees them.
+func New(l querybounds.Limits) *Enforcer { return &Enforcer{limits: l.WithDefaults()} }
+
+// Query confines a query with the default bounds; see Enforcer.Query.
+func Query(query string, m *labels.Matcher) (string, error) {
+	return New(querybounds.Limits{}).Query(query, m)
+}
+
+// Selector confines a stream selector with the default bounds; see
+// Enforcer.Selector.
+func Selector(sel string, m *labels.Matcher) (string, error) {
+	return New(querybounds.Limits{}).Selector(sel, m)
+}
+
+// CheckBounds applies the bounds that need no parse, in order: size, then
+// the lexer's work and the estimated depth in one linear pass. Every
+// parameter that carries LogQL goes through it before Loki's parser, here
+// or in Loki, sees it (format_query is forwarded after it alone).
+func (e *Enforcer) CheckBounds(query string) error {
+	if err := e.limits.CheckSize(query); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	res := scan(query, e.limits.MaxDepth)
+	if err := checkCost(res.cost); err != nil {
+		return err
+	}
+	if err := e.limits.CheckDepth(res.depth, true); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
 // Query parses a LogQL expression (log query, metric query or bare stream
 // selector), confines it with m and returns it printed again.
 //
@@ -35,15 +75,18 @@ var ErrRefused = errors.New("refused query")
 // {namespace=~".+"} only becomes valid once the tenant matcher is added; the
 // output is then parsed with full validation and every selector is checked,
 // so nothing invalid or unconfined is ever returned.
-func Query(query string, m *labels.Matcher) (string, error) {
+func (e *Enforcer) Query(query string, m *labels.Matcher) (string, error) {
 	if m == nil {
 		return "", errors.New("logqlenforce: nil matcher")
 	}
-	if err := checkCost(query); err != nil {
+	if err := e.CheckBounds(query); err != nil {
 		return "", err
 	}
 	expr, err := syntax.ParseExprWithoutValidation(query)
 	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := e.limits.CheckNodes(countNodes(expr, e.limits.MaxNodes)); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := walk(expr, m); err != nil {
@@ -58,8 +101,8 @@ func Query(query string, m *labels.Matcher) (string, error) {
 
 // Selector confines a bare stream selector, as sent in `match[]` of the
 // series API, and returns it printed again.
-func Selector(sel string, m *labels.Matcher) (string, error) {
-	if err := checkCost(sel); err != nil {
+func (e *Enforcer) Selector(sel string, m *labels.Matcher) (string, error) {
+	if err := e.CheckBounds(sel); err != nil {
 		return "", err
 	}
 	ms, err := syntax.ParseMatchers(sel, false)
@@ -67,6 +110,17 @@ func Selector(sel string, m *labels.Matcher) (string, error) {
 		return "", fmt.Errorf("%w: %q is not a stream selector: %w", ErrInvalid, sel, err)
 	}
 	return MatchAll(append(ms, m)...), nil
+}
+
+// countNodes counts the expressions Loki's Walk visits, stopping past
+// limit. Walk recurses, within the depth CheckBounds allowed.
+func countNodes(expr syntax.Expr, limit int) int {
+	n := 0
+	expr.Walk(func(syntax.Expr) bool {
+		n++
+		return n <= limit
+	})
+	return n
 }
 
 // MatchAll returns the stream selector made of the given matchers, e.g. the

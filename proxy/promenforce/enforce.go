@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -37,19 +38,29 @@ var refusedFunctions = map[string]string{
 // Enforcer rewrites queries. It is safe for concurrent use.
 type Enforcer struct {
 	parser parser.Parser
+	limits querybounds.Limits
 }
 
-// New returns an Enforcer whose parser accepts every syntax feature of the
-// Prometheus version Tollgate is built with. The proxy's parser must be at
-// least as permissive as the upstream's, or valid queries are refused; new
-// syntax is safe because the walker fails closed on unknown nodes.
-func New() *Enforcer {
-	return &Enforcer{parser: parser.NewParser(parser.Options{
-		EnableExperimentalFunctions:  true,
-		ExperimentalDurationExpr:     true,
-		EnableExtendedRangeSelectors: true,
-		EnableBinopFillModifiers:     true,
-	})}
+// New returns an Enforcer with the default query bounds whose parser
+// accepts every syntax feature of the Prometheus version Tollgate is built
+// with. The proxy's parser must be at least as permissive as the
+// upstream's, or valid queries are refused; new syntax is safe because the
+// walker fails closed on unknown nodes.
+func New() *Enforcer { return NewWithLimits(querybounds.Limits{}) }
+
+// NewWithLimits returns an Enforcer that refuses queries over l (zero
+// fields take their defaults) before they cost more than a bounded amount
+// of work.
+func NewWithLimits(l querybounds.Limits) *Enforcer {
+	return &Enforcer{
+		limits: l.WithDefaults(),
+		parser: parser.NewParser(parser.Options{
+			EnableExperimentalFunctions:  true,
+			ExperimentalDurationExpr:     true,
+			EnableExtendedRangeSelectors: true,
+			EnableBinopFillModifiers:     true,
+		}),
+	}
 }
 
 // Parser returns the parser the Enforcer uses.
@@ -58,10 +69,14 @@ func (e *Enforcer) Parser() parser.Parser { return e.parser }
 // Query parses a PromQL expression, confines it with m and returns it
 // printed again. The printed query is parsed and checked once more, so that
 // a printer bug can never turn into a query that escapes the tenant.
+//
+// A query over the bounds is refused with ErrInvalid before the parser sees
+// it, or, for the exact depth and node count, before it is walked or
+// printed.
 func (e *Enforcer) Query(query string, m *labels.Matcher) (string, error) {
-	expr, err := e.parser.ParseExpr(query)
+	expr, err := e.Parse(query)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+		return "", err
 	}
 	if err := Expr(expr, m); err != nil {
 		return "", err
@@ -76,6 +91,9 @@ func (e *Enforcer) Query(query string, m *labels.Matcher) (string, error) {
 // Selector confines one series selector (a `match[]` value) and returns it
 // printed again.
 func (e *Enforcer) Selector(sel string, m *labels.Matcher) (string, error) {
+	if err := e.checkBeforeParse(sel); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	ms, err := e.parser.ParseMetricSelector(sel)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -85,6 +103,33 @@ func (e *Enforcer) Selector(sel string, m *labels.Matcher) (string, error) {
 		return "", err
 	}
 	return out, nil
+}
+
+// Parse parses a query within the bounds: the size and estimated depth
+// before the parser runs, the exact depth and node count after. Errors wrap
+// ErrInvalid.
+func (e *Enforcer) Parse(query string) (parser.Expr, error) {
+	if err := e.checkBeforeParse(query); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	expr, err := e.parser.ParseExpr(query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := e.checkParsed(expr); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return expr, nil
+}
+
+// CheckBounds applies the bounds that need no parse (size and estimated
+// depth) to a query Tollgate forwards without rewriting, such as the
+// argument of format_query, which the backend parses.
+func (e *Enforcer) CheckBounds(query string) error {
+	if err := e.checkBeforeParse(query); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // MatchAll returns the selector that stands for "every series of the tenant",

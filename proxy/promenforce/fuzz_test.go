@@ -2,11 +2,13 @@ package promenforce
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -15,6 +17,12 @@ import (
 // and every one of its selectors carries the tenant matcher. The check walks
 // the re-parsed tree with a traversal written here, independent of both the
 // rewriter and Unconfined.
+//
+// Two more dimensions make the query deep and long: nest wraps it in that
+// many calls or parentheses, repeat chains that many copies of it with an
+// operator. Whatever they build, Query either refuses it as over a bound or
+// returns a confined query within the bounds, and the depth estimate made
+// before parsing is never below the depth of the parsed tree.
 func FuzzQuery(f *testing.F) {
 	for _, seed := range []string{
 		`up`, `rate(x[5m])`, `sum by (a) (rate(x{namespace="v"}[5m]))`,
@@ -26,20 +34,50 @@ func FuzzQuery(f *testing.F) {
 		`histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))`, `info(up)`,
 		`{"namespace"="v", "__name__"="up"}`, `x[5m:step()]`,
 	} {
-		f.Add(seed)
+		f.Add(seed, uint16(0), uint16(0), uint8(0))
 	}
-	e := New()
+	f.Add(`up`, uint16(300), uint16(0), uint8(1))
+	f.Add(`rate(x[5m])`, uint16(10), uint16(300), uint8(2))
+	f.Add(`a`, uint16(0), uint16(3000), uint8(3))
+	limits := querybounds.Limits{MaxBytes: 16 << 10, MaxDepth: 64, MaxNodes: 500}
+	e := NewWithLimits(limits)
+	unbounded := NewWithLimits(querybounds.Limits{MaxBytes: 1 << 30, MaxDepth: 1 << 30, MaxNodes: 1 << 30})
 	tenant := labels.MustNewMatcher(labels.MatchRegexp, "namespace", "team-a|team-b-.*")
-	f.Fuzz(func(t *testing.T, q string) {
-		if _, err := e.Parser().ParseExpr(q); err != nil {
-			return
+	f.Fuzz(func(t *testing.T, seed string, nest, repeat uint16, shape uint8) {
+		q := grow(seed, int(nest%400), int(repeat%400), shape)
+		if len(q) > 64<<10 {
+			return // keeps the unbounded parse below cheap
+		}
+		parsed, perr := unbounded.Parser().ParseExpr(q)
+		if perr == nil {
+			depth, _ := measure(parsed, unbounded.limits)
+			if est := EstimateDepth(q, 1<<30); est < depth {
+				t.Fatalf("estimated depth %d is below the parsed depth %d of %q", est, depth, q)
+			}
 		}
 		out, err := e.Query(q, tenant)
-		if err != nil {
+		var ex *querybounds.Exceeded
+		switch {
+		case errors.As(err, &ex):
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("a query over a bound must be ErrInvalid (400): %v", err)
+			}
+			return
+		case err != nil && perr != nil:
+			return // does not parse
+		case err != nil:
 			if !errors.Is(err, ErrRefused) {
 				t.Fatalf("query %q parses but Query returned %v (want nil or ErrRefused)", q, err)
 			}
 			return
+		case perr != nil:
+			t.Fatalf("query %q does not parse (%v) but Query returned %q", q, perr, out)
+		}
+		if len(q) > limits.MaxBytes {
+			t.Fatalf("a %d-byte query passed the %d-byte bound", len(q), limits.MaxBytes)
+		}
+		if depth, nodes := measure(parsed, unbounded.limits); depth > limits.MaxDepth || nodes > limits.MaxNodes {
+			t.Fatalf("a query of depth %d and %d nodes passed the bounds %+v", depth, nodes, limits)
 		}
 		expr, err := e.Parser().ParseExpr(out)
 		if err != nil {
@@ -51,6 +89,22 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// grow makes a query deep (nest) and long (repeat) around seed.
+func grow(seed string, nest, repeat int, shape uint8) string {
+	wrappers := []string{"(", "abs(", "sum(", "rate(", "-("}
+	ops := []string{" + ", " or ", " ^ ", " / on(a) ", " > bool "}
+	w, op := wrappers[int(shape)%len(wrappers)], ops[int(shape/8)%len(ops)]
+	var b strings.Builder
+	for range repeat {
+		b.WriteString(seed)
+		b.WriteString(op)
+	}
+	b.WriteString(strings.Repeat(w, nest))
+	b.WriteString(seed)
+	b.WriteString(strings.Repeat(")", nest))
+	return b.String()
 }
 
 // selectors collects every vector selector reachable from node.
