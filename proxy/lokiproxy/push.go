@@ -287,7 +287,7 @@ func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *push.
 	// push can make the request Loki receives larger than the one that was
 	// bounded; it is never built larger than the decompressed bound.
 	if n := req.Size(); int64(n) > h.opts.MaxPushDecompressed {
-		writePushError(w, ingest.Over(h.decompressedLimit(), fmt.Sprintf("bytes once re-encoded for Loki (%d)", n)))
+		writePushError(w, ingest.Over(h.decompressedLimit(), "bytes once re-encoded for Loki"))
 		return
 	}
 	raw, err := req.Marshal()
