@@ -336,7 +336,11 @@ func (p *Proxy) validatePush() problem.List {
 	var ps problem.List
 	for _, k := range p.pushKeys() {
 		if *k.v < 0 {
-			ps.Add(k.key, "is negative", fmt.Sprintf("leave it out for the default of %d, or give %s", k.def, k.unit))
+			def := fmt.Sprint(k.def)
+			if k.unit == "a size in bytes" {
+				def = fmt.Sprintf("%d MiB", k.def>>20)
+			}
+			ps.Add(k.key, "is negative", fmt.Sprintf("leave it out for the default of %s, or give %s", def, k.unit))
 		}
 	}
 	if p.MaxPushDecompressedBytes > 0 && p.MaxPushBytes > p.MaxPushDecompressedBytes {

@@ -64,3 +64,10 @@ func TestPushLimitsAreChecked(t *testing.T) {
 		t.Errorf("%v %v", ps, err)
 	}
 }
+
+func TestNegativePushBytesMessageIsUnchanged(t *testing.T) {
+	_, _, err := Parse("t.yaml", []byte(valid+"proxy:\n  max_push_bytes: -1\n"))
+	if err == nil || !strings.Contains(err.Error(), "proxy.max_push_bytes: is negative (fix: leave it out for the default of 16 MiB, or give a size in bytes)") {
+		t.Errorf("%v", err)
+	}
+}
