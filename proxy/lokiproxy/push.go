@@ -202,56 +202,21 @@ func (h *Handler) decodePush(r *http.Request) (*push.PushRequest, error) {
 // identity's tenants, gives streams without one the identity's default
 // namespace, and returns the one Loki org ID the whole request goes to.
 func (h *Handler) checkPush(req *push.PushRequest, a tenancy.Access) (string, error) {
-	label := h.opts.Label
 	var offenders []string
 	var orgs []string // org IDs that own every accepted stream so far
 	anyAccepted := false
 	for i := range req.Streams {
-		s := &req.Streams[i]
-		lbs, err := syntax.ParseLabels(s.Labels)
-		if err != nil {
-			return "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
-		}
-		// Loki's parser accepts a label named twice; Get would check only
-		// one of the values, so such a stream is never let through.
-		if name, dup := lbs.HasDuplicateLabelNames(); dup {
-			return "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
-		}
-		if err := checkNames(s, lbs); err != nil {
+		streamOrgs, offence, err := h.checkStream(&req.Streams[i], a)
+		switch {
+		case err != nil:
 			return "", err
-		}
-		ns := lbs.Get(label)
-		if ns == "" {
-			def, ok := a.DefaultNamespace()
-			if !ok {
-				offenders = append(offenders, fmt.Sprintf("%s (no %s label, and you have no single default_namespace)", s.Labels, label))
-				continue
-			}
-			ns = def
-			lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
-		}
-		// Forward the labels as parsed and checked, in canonical form.
-		s.Labels = lbs.String()
-		owners := a.Owners(ns)
-		if len(owners) == 0 {
-			offenders = append(offenders, fmt.Sprintf("%s (%s %q is not yours)", s.Labels, label, ns))
-			continue
-		}
-		var streamOrgs []string
-		for _, tn := range owners {
-			streamOrgs = append(streamOrgs, tn.LokiOrgID)
-		}
-		if !anyAccepted {
+		case offence != "":
+			offenders = append(offenders, offence)
+		case !anyAccepted:
 			orgs, anyAccepted = streamOrgs, true
-		} else {
+		default:
 			orgs = slices.DeleteFunc(orgs, func(o string) bool { return !slices.Contains(streamOrgs, o) })
 		}
-		// Entries carry no "parsed" labels in a push; drop any a client
-		// sent, so that Loki stores only what was checked.
-		for j := range s.Entries {
-			s.Entries[j].Parsed = nil
-		}
-		s.Hash = 0 // Loki computes it from the labels it stores
 	}
 	if len(offenders) > 0 {
 		n := len(offenders)
@@ -269,6 +234,51 @@ func (h *Handler) checkPush(req *push.PushRequest, a tenancy.Access) (string, er
 		return "", pushErr(http.StatusBadRequest, "push refused, nothing was written: its streams belong to different Loki tenants; push each tenant's streams in its own request")
 	}
 	return orgs[0], nil
+}
+
+// checkStream checks one stream and puts its labels in canonical form. It
+// returns the org IDs that own the stream's namespace, or why the stream
+// is not the identity's to push (offence), or an error that refuses the
+// whole push at once.
+func (h *Handler) checkStream(s *push.Stream, a tenancy.Access) (orgs []string, offence string, err error) {
+	label := h.opts.Label
+	lbs, err := syntax.ParseLabels(s.Labels)
+	if err != nil {
+		return nil, "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
+	}
+	// Loki's parser accepts a label named twice; Get would check only
+	// one of the values, so such a stream is never let through.
+	if name, dup := lbs.HasDuplicateLabelNames(); dup {
+		return nil, "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
+	}
+	if err := checkNames(s, lbs); err != nil {
+		return nil, "", err
+	}
+	ns := lbs.Get(label)
+	if ns == "" {
+		def, ok := a.DefaultNamespace()
+		if !ok {
+			return nil, fmt.Sprintf("%s (no %s label, and you have no single default_namespace)", s.Labels, label), nil
+		}
+		ns = def
+		lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
+	}
+	// Forward the labels as parsed and checked, in canonical form.
+	s.Labels = lbs.String()
+	owners := a.Owners(ns)
+	if len(owners) == 0 {
+		return nil, fmt.Sprintf("%s (%s %q is not yours)", s.Labels, label, ns), nil
+	}
+	for _, tn := range owners {
+		orgs = append(orgs, tn.LokiOrgID)
+	}
+	// Entries carry no "parsed" labels in a push; drop any a client sent,
+	// so that Loki stores only what was checked.
+	for j := range s.Entries {
+		s.Entries[j].Parsed = nil
+	}
+	s.Hash = 0 // Loki computes it from the labels it stores
+	return orgs, "", nil
 }
 
 func sortedCopy(s []string) []string {
