@@ -296,10 +296,17 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			Transport:           transport,
 			MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
 			MaxPushBytes:        cfg.Proxy.MaxPushBytes,
-			MaxPushDecompressed: config.DefaultMaxPushDecompressed,
-			Timeout:             time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:         cfg.Proxy.ExtraParams,
-			Logger:              logger,
+			MaxPushDecompressed: cfg.Proxy.MaxPushDecompressedBytes,
+			PushLimits: lokiproxy.PushLimits{
+				Streams:            cfg.Proxy.MaxPushStreams,
+				Entries:            cfg.Proxy.MaxPushEntries,
+				StructuredMetadata: cfg.Proxy.MaxPushStructuredMetadataPairs,
+				LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
+				Concurrent:         cfg.Proxy.MaxConcurrentPushes,
+			},
+			Timeout:     time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams: cfg.Proxy.ExtraParams,
+			Logger:      logger,
 		}))
 	}
 	if cfg.Cost != nil {

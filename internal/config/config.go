@@ -108,9 +108,23 @@ type Proxy struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// UpstreamTimeout bounds a whole upstream request (default 5m).
 	UpstreamTimeout Duration `yaml:"upstream_timeout"`
-	// MaxPushBytes caps a Loki push body as sent (default 16 MiB); once
-	// decompressed it may be at most DefaultMaxPushDecompressed.
+	// MaxPushBytes caps a Loki push body as sent (default 16 MiB).
 	MaxPushBytes int64 `yaml:"max_push_bytes"`
+	// MaxPushDecompressedBytes caps a push once decompressed, counted as
+	// the decompressor produces it, and the request re-encoded for Loki
+	// (default 64 MiB).
+	MaxPushDecompressedBytes int64 `yaml:"max_push_decompressed_bytes"`
+	// MaxPushStreams, MaxPushEntries, MaxPushStructuredMetadataPairs and
+	// MaxPushLabelBytes cap what one push holds, counted while it is
+	// decoded: decoding multiplies a push's size in memory, and these
+	// bound the multiple.
+	MaxPushStreams                 int64 `yaml:"max_push_streams"`
+	MaxPushEntries                 int64 `yaml:"max_push_entries"`
+	MaxPushStructuredMetadataPairs int64 `yaml:"max_push_structured_metadata_pairs"`
+	MaxPushLabelBytes              int64 `yaml:"max_push_label_bytes"`
+	// MaxConcurrentPushes bounds the pushes decoded at once; more are
+	// answered 429.
+	MaxConcurrentPushes int64 `yaml:"max_concurrent_pushes"`
 	// ExtraParams are additional query parameters forwarded to the upstream
 	// on the query and metadata endpoints. Unknown parameters are refused by
 	// default so that no backend-specific option can widen a query.
@@ -144,8 +158,28 @@ const (
 	DefaultListen       = "127.0.0.1:9091"
 	DefaultMaxBodyBytes = 4 << 20
 	DefaultMaxPushBytes = 16 << 20
-	// DefaultMaxPushDecompressed matches Loki's own default limit.
-	DefaultMaxPushDecompressed = 100 << 20
+	// DefaultMaxPushDecompressed is 64 times the 1 MiB batches Promtail
+	// and Alloy send by default.
+	DefaultMaxPushDecompressed = 64 << 20
+	// DefaultMaxPushStreams: an agent's batch holds the streams of one
+	// node, a few hundred; a gateway in front of many agents a few
+	// thousand.
+	DefaultMaxPushStreams = 10_000
+	// DefaultMaxPushEntries admits a 1 MiB batch of lines averaging 10
+	// bytes; decoded, each entry costs about 100 bytes besides its line.
+	DefaultMaxPushEntries = 100_000
+	// DefaultMaxPushStructuredMetadataPairs admits a few pairs (trace and
+	// span IDs, level) on every entry of a full batch.
+	DefaultMaxPushStructuredMetadataPairs = 250_000
+	// DefaultMaxPushLabelBytes admits 10,000 streams of 400 bytes of
+	// labels; Loki's label parser allocates about 17 times what it parses.
+	DefaultMaxPushLabelBytes = 4 << 20
+	// DefaultMaxConcurrentPushes: a push within the other defaults peaks
+	// at about four times max_push_decompressed_bytes (260 MiB measured),
+	// so four hostile pushes hold about 1 GiB. A typical 1 MiB agent batch
+	// takes about 20 ms and 6 MiB, so four slots pass some 200 batches a
+	// second besides Loki's own latency.
+	DefaultMaxConcurrentPushes = 4
 	DefaultTimeout             = 5 * time.Minute
 	DefaultMaxConnections      = 1024
 	DefaultBodyReadTimeout     = 30 * time.Second
@@ -242,9 +276,7 @@ func (f *File) ApplyDefaults() {
 	if f.Proxy.MaxBodyBytes == 0 {
 		f.Proxy.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if f.Proxy.MaxPushBytes == 0 {
-		f.Proxy.MaxPushBytes = DefaultMaxPushBytes
-	}
+	f.Proxy.applyPushDefaults()
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
@@ -290,9 +322,7 @@ func (f *File) Validate() problem.List {
 	}
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
-	if f.Proxy.MaxPushBytes < 0 {
-		ps.Add("proxy.max_push_bytes", "is negative", "leave it out for the default of 16 MiB, or give a size in bytes")
-	}
+	ps = append(ps, f.Proxy.validatePush()...)
 	if f.Proxy.MaxBodyBytes < 0 {
 		ps.Add("proxy.max_body_bytes", "is negative", "leave it out for the default of 4 MiB, or give a size in bytes")
 	}
@@ -309,6 +339,50 @@ func (f *File) Validate() problem.List {
 		ps = append(ps, f.Cost.validate()...)
 	}
 	ps = append(ps, f.Dashboards.validate(f)...)
+	return ps
+}
+
+func (p *Proxy) applyPushDefaults() {
+	for _, k := range p.pushKeys() {
+		if *k.v == 0 {
+			*k.v = k.def
+		}
+	}
+}
+
+type pushKey struct {
+	key  string
+	v    *int64
+	def  int64
+	unit string
+}
+
+func (p *Proxy) pushKeys() []pushKey {
+	return []pushKey{
+		{"proxy.max_push_bytes", &p.MaxPushBytes, DefaultMaxPushBytes, "a size in bytes"},
+		{"proxy.max_push_decompressed_bytes", &p.MaxPushDecompressedBytes, DefaultMaxPushDecompressed, "a size in bytes"},
+		{"proxy.max_push_streams", &p.MaxPushStreams, DefaultMaxPushStreams, "a number of streams"},
+		{"proxy.max_push_entries", &p.MaxPushEntries, DefaultMaxPushEntries, "a number of entries"},
+		{"proxy.max_push_structured_metadata_pairs", &p.MaxPushStructuredMetadataPairs, DefaultMaxPushStructuredMetadataPairs, "a number of name-value pairs"},
+		{"proxy.max_push_label_bytes", &p.MaxPushLabelBytes, DefaultMaxPushLabelBytes, "a size in bytes"},
+		{"proxy.max_concurrent_pushes", &p.MaxConcurrentPushes, DefaultMaxConcurrentPushes, "a number of pushes"},
+	}
+}
+
+func (p *Proxy) validatePush() problem.List {
+	var ps problem.List
+	for _, k := range p.pushKeys() {
+		if *k.v < 0 {
+			def := fmt.Sprint(k.def)
+			if k.unit == "a size in bytes" {
+				def = fmt.Sprintf("%d MiB", k.def>>20)
+			}
+			ps.Add(k.key, "is negative", fmt.Sprintf("leave it out for the default of %s, or give %s", def, k.unit))
+		}
+	}
+	if p.MaxPushDecompressedBytes > 0 && p.MaxPushBytes > p.MaxPushDecompressedBytes {
+		ps.Warn("proxy.max_push_decompressed_bytes", fmt.Sprintf("is smaller than proxy.max_push_bytes (%d)", p.MaxPushBytes), "uncompressed pushes are cut at max_push_decompressed_bytes; lower max_push_bytes to match, or raise this")
+	}
 	return ps
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
 	"github.com/tollgate-dev/tollgate/proxy/params"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
@@ -102,6 +103,8 @@ type Options struct {
 	// decompressed.
 	MaxPushBytes        int64
 	MaxPushDecompressed int64
+	// PushLimits bound what one push holds and how many run at once.
+	PushLimits PushLimits
 	// Timeout bounds each upstream request except live tail.
 	Timeout     time.Duration
 	ExtraParams []string
@@ -110,8 +113,9 @@ type Options struct {
 
 // Handler is the Loki API for one Loki. Construct it with New.
 type Handler struct {
-	opts Options
-	up   *upstream.Upstream
+	opts     Options
+	up       *upstream.Upstream
+	pushGate *ingest.Gate
 }
 
 // New builds a Handler.
@@ -119,7 +123,7 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{opts: opts, up: upstream.New(upstream.Options{
+	return &Handler{opts: opts, pushGate: newPushGate(opts), up: upstream.New(upstream.Options{
 		Base:       opts.Upstream,
 		Name:       "Loki",
 		Transport:  opts.Transport,

@@ -1,8 +1,6 @@
 package lokiproxy
 
 import (
-	"bytes"
-	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/golang/snappy"
-	"github.com/grafana/loki/v3/pkg/logproto"
 
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -240,123 +235,5 @@ func TestTailIsConfinedAndUpgradesPass(t *testing.T) {
 	}
 	if got.header.Get("Upgrade") != "websocket" || got.header.Get("Sec-Websocket-Key") == "" || got.header.Get("X-Forwarded-User") != "" {
 		t.Errorf("tail headers: %v", got.header)
-	}
-}
-
-// push builds a protobuf+snappy push of streams given as label strings.
-func push(streams ...string) []byte {
-	var req logproto.PushRequest
-	for _, s := range streams {
-		req.Streams = append(req.Streams, logproto.Stream{Labels: s, Entries: []logproto.Entry{{Timestamp: time.Unix(1, 0), Line: "line of " + s}}})
-	}
-	raw, _ := req.Marshal()
-	return snappy.Encode(nil, raw)
-}
-
-func pushReq(body []byte, contentType string, headers ...string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, "/loki/api/v1/push", bytes.NewReader(body))
-	r.Header.Set("Content-Type", contentType)
-	for i := 0; i+1 < len(headers); i += 2 {
-		r.Header.Set(headers[i], headers[i+1])
-	}
-	return r
-}
-
-func decodeForwarded(t *testing.T, body []byte) logproto.PushRequest {
-	t.Helper()
-	raw, err := snappy.Decode(nil, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req logproto.PushRequest
-	if err := req.Unmarshal(raw); err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
-func TestPush(t *testing.T) {
-	tn := testTenancy(t)
-	payments := tn.Resolve([]string{"team-payments"})
-	cases := []struct {
-		name    string
-		access  tenancy.Access
-		req     *http.Request
-		status  int
-		substr  string
-		org     string
-		streams string // forwarded stream labels, joined with " "
-	}{
-		{"own namespace, labels forwarded in canonical form", payments, pushReq(push(`{namespace="team-payments-staging", app="a"}`), "application/x-protobuf", "X-Scope-OrgID", "checkout-org"), 204, "", "payments", `{app="a", namespace="team-payments-staging"}`},
-		{"default namespace", payments, pushReq(push(`{app="a"}`), "application/x-protobuf"), 204, "", "payments", `{app="a", namespace="team-payments-prod"}`},
-		{"foreign namespace", payments, pushReq(push(`{namespace="team-checkout-prod", app="a"}`), "application/x-protobuf"), 403, `{app="a", namespace="team-checkout-prod"} (namespace "team-checkout-prod" is not yours)`, "", ""},
-		{"mixed is refused whole", payments, pushReq(push(`{namespace="team-payments-prod"}`, `{namespace="kube-system"}`), "application/x-protobuf"), 403, "1 of 2 streams", "", ""},
-		{"no default namespace", tn.Resolve([]string{"team-checkout"}), pushReq(push(`{app="a"}`), "application/x-protobuf"), 403, "default_namespace", "", ""},
-		{"two defaults are no single default", tn.Resolve([]string{"team-payments", "team-search"}), pushReq(push(`{app="a"}`), "application/x-protobuf"), 403, "default_namespace", "", ""},
-		{"streams of two orgs", tn.Resolve([]string{"finance"}), pushReq(push(`{namespace="team-payments-prod"}`, `{namespace="team-checkout-web"}`), "application/x-protobuf"), 400, "different Loki tenants", "", ""},
-		{"two tenants, one org", tn.Resolve([]string{"team-checkout", "team-search"}), pushReq(push(`{namespace="team-search-prod"}`, `{namespace="team-checkout-web"}`), "application/x-protobuf"), 204, "", "checkout-org", `{namespace="team-search-prod"} {namespace="team-checkout-web"}`},
-		{"admin pushes as the owning tenant", tn.Resolve([]string{"platform-sre"}), pushReq(push(`{namespace="team-checkout-web"}`), "application/x-protobuf"), 204, "", "checkout-org", `{namespace="team-checkout-web"}`},
-		{"admin cannot push to an unowned namespace", tn.Resolve([]string{"platform-sre"}), pushReq(push(`{namespace="kube-system"}`), "application/x-protobuf"), 403, "not yours", "", ""},
-		{"json", payments, pushReq([]byte(`{"streams":[{"stream":{"namespace":"team-payments-prod","app":"j"},"values":[["1000","hello",{"trace_id":"abc"}]]}]}`), "application/json"), 204, "", "payments", `{app="j", namespace="team-payments-prod"}`},
-		{"json foreign", payments, pushReq([]byte(`{"streams":[{"stream":{"namespace":"victim"},"values":[["1000","x"]]}]}`), "application/json"), 403, "victim", "", ""},
-		{"json bad timestamp", payments, pushReq([]byte(`{"streams":[{"stream":{"namespace":"team-payments-prod"},"values":[[1000,"x"]]}]}`), "application/json"), 400, "timestamp", "", ""},
-		{"json duplicate label keys keep one value", payments, pushReq([]byte(`{"streams":[{"stream":{"namespace":"team-payments-prod","namespace":"victim"},"values":[["1","x"]]}]}`), "application/json"), 403, "victim", "", ""},
-		{"enforced label named twice", payments, pushReq(push(`{namespace="team-payments-prod", namespace="victim"}`), "application/x-protobuf"), 400, `names label "namespace" twice`, "", ""},
-		{"enforced label named twice, foreign first", payments, pushReq(push(`{namespace="victim", namespace="team-payments-prod"}`), "application/x-protobuf"), 400, "twice", "", ""},
-		{"another label named twice", payments, pushReq(push(`{namespace="team-payments-prod", app="a", app="b"}`), "application/x-protobuf"), 400, "twice", "", ""},
-		{"invalid labels", payments, pushReq(push(`{namespace=`), "application/x-protobuf"), 400, "invalid labels", "", ""},
-		{"not snappy", payments, pushReq([]byte("plain"), "application/x-protobuf"), 400, "snappy", "", ""},
-		{"unsupported content type", payments, pushReq(push(`{namespace="team-payments-prod"}`), "text/plain"), 415, "application/x-protobuf", "", ""},
-		{"missing content type", payments, pushReq(push(`{namespace="team-payments-prod"}`), ""), 415, "Content-Type", "", ""},
-		{"too large", payments, pushReq(bytes.Repeat([]byte("x"), 5000), "application/x-protobuf"), 413, "max_push_bytes", "", ""},
-		{"unsupported encoding", payments, pushReq(push(`{namespace="team-payments-prod"}`), "application/x-protobuf", "Content-Encoding", "br"), 415, "br", "", ""},
-		{"gzip bomb", payments, func() *http.Request {
-			var b bytes.Buffer
-			zw := gzip.NewWriter(&b)
-			_, _ = zw.Write(make([]byte, 1<<16))
-			_ = zw.Close()
-			return pushReq(b.Bytes(), "application/json", "Content-Encoding", "gzip")
-		}(), 413, "decompressed", "", ""},
-	}
-	for _, tc := range cases {
-		h, f := newTestHandler(t)
-		w := serve(h, tc.req, tc.access)
-		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.substr) {
-			t.Errorf("%s: %d %q, want %d mentioning %q", tc.name, w.Code, w.Body, tc.status, tc.substr)
-			continue
-		}
-		if tc.status != 204 {
-			if f.count() != 0 {
-				t.Errorf("%s: a refused push reached Loki", tc.name)
-			}
-			continue
-		}
-		got := f.last(t)
-		if org := got.header.Values(OrgHeader); len(org) != 1 || org[0] != tc.org {
-			t.Errorf("%s: X-Scope-OrgID %q, want %q", tc.name, org, tc.org)
-		}
-		if got.header.Get("Content-Type") != "application/x-protobuf" {
-			t.Errorf("%s: forwarded as %q", tc.name, got.header.Get("Content-Type"))
-		}
-		var labels []string
-		for _, s := range decodeForwarded(t, got.body).Streams {
-			labels = append(labels, s.Labels)
-		}
-		if strings.Join(labels, " ") != tc.streams {
-			t.Errorf("%s: forwarded streams %q, want %q", tc.name, labels, tc.streams)
-		}
-	}
-}
-
-func TestPushKeepsStructuredMetadata(t *testing.T) {
-	h, f := newTestHandler(t)
-	a := testTenancy(t).Resolve([]string{"team-payments"})
-	body := `{"streams":[{"stream":{"namespace":"team-payments-prod"},"values":[["1700000000000000001","hello",{"trace_id":"abc","user":"u1"}]]}]}`
-	if w := serve(h, pushReq([]byte(body), "application/json"), a); w.Code != 204 {
-		t.Fatalf("%d %s", w.Code, w.Body)
-	}
-	e := decodeForwarded(t, f.last(t).body).Streams[0].Entries[0]
-	if e.Line != "hello" || e.Timestamp.UnixNano() != 1700000000000000001 || len(e.StructuredMetadata) != 2 || e.StructuredMetadata[0].Name != "trace_id" {
-		t.Errorf("entry %+v", e)
 	}
 }

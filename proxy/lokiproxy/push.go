@@ -2,25 +2,20 @@ package lokiproxy
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/golang/snappy"
-	"github.com/grafana/loki/v3/pkg/logproto"
+	"github.com/grafana/loki/pkg/push"
 	"github.com/grafana/loki/v3/pkg/logql/syntax"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -40,19 +35,99 @@ func pushErr(status int, format string, args ...any) error {
 	return &pushError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
+// PushLimits bound what one push may hold, counted while it is decoded,
+// and how many pushes are decoded at once. A limit of zero refuses every
+// push; proxy.FromConfig passes the configured values or their defaults.
+type PushLimits struct {
+	Streams            int64 // proxy.max_push_streams
+	Entries            int64 // proxy.max_push_entries
+	StructuredMetadata int64 // proxy.max_push_structured_metadata_pairs
+	LabelBytes         int64 // proxy.max_push_label_bytes
+	Concurrent         int64 // proxy.max_concurrent_pushes
+}
+
+func newPushGate(opts Options) *ingest.Gate {
+	return ingest.NewGate(ingest.Limit{Max: opts.PushLimits.Concurrent, Key: "proxy.max_concurrent_pushes"}, "pushes")
+}
+
+// pushCounter counts what a push holds as it is decoded and refuses it
+// the moment it passes a limit.
+type pushCounter struct {
+	streams, entries, metadata, labelBytes             int64
+	maxStreams, maxEntries, maxMetadata, maxLabelBytes ingest.Limit
+}
+
+func (h *Handler) newPushCounter() *pushCounter {
+	l := h.opts.PushLimits
+	return &pushCounter{
+		maxStreams:    ingest.Limit{Max: l.Streams, Key: "proxy.max_push_streams"},
+		maxEntries:    ingest.Limit{Max: l.Entries, Key: "proxy.max_push_entries"},
+		maxMetadata:   ingest.Limit{Max: l.StructuredMetadata, Key: "proxy.max_push_structured_metadata_pairs"},
+		maxLabelBytes: ingest.Limit{Max: l.LabelBytes, Key: "proxy.max_push_label_bytes"},
+	}
+}
+
+func (c *pushCounter) addStream() error {
+	c.streams++
+	return ingest.Check(c.streams, c.maxStreams, "streams in one push")
+}
+
+func (c *pushCounter) addEntry() error {
+	c.entries++
+	return ingest.Check(c.entries, c.maxEntries, "entries in one push")
+}
+
+// appendEntry appends to a stream's entries, doubling the slice when it
+// is full but never past what the entry limit leaves: append grows large
+// slices by a quarter at a time, and with 100,000 entries the copies
+// would cost five times the slice.
+func (c *pushCounter) appendEntry(entries []push.Entry, e push.Entry) []push.Entry {
+	if len(entries) == cap(entries) {
+		// c.entries already counts e; the limit leaves room for the rest.
+		n := min(max(2*cap(entries), 8), len(entries)+1+int(c.maxEntries.Max-c.entries))
+		entries = slices.Grow(entries, n-len(entries))
+	}
+	return append(entries, e)
+}
+
+func (c *pushCounter) addMetadata() error {
+	c.metadata++
+	return ingest.Check(c.metadata, c.maxMetadata, "structured metadata pairs in one push")
+}
+
+func (c *pushCounter) addLabelBytes(n int) error {
+	c.labelBytes += int64(n)
+	return ingest.Check(c.labelBytes, c.maxLabelBytes, "bytes of stream labels in one push")
+}
+
+func (h *Handler) decompressedLimit() ingest.Limit {
+	return ingest.Limit{Max: h.opts.MaxPushDecompressed, Key: "proxy.max_push_decompressed_bytes"}
+}
+
 // servePush checks every stream of a push against the identity's tenants
 // and forwards the request whole, or refuses it whole: a push that mixes
 // allowed and foreign streams writes nothing.
 //
-// The request is decoded with logproto (protobuf+snappy, or Loki's JSON
-// format) and forwarded re-encoded as protobuf+snappy, so Loki receives
-// exactly the streams that were checked, never bytes that a second parser
-// might read differently.
+// The request is decoded (protobuf+snappy, or Loki's JSON format) and
+// forwarded re-encoded as protobuf+snappy, so Loki receives exactly the
+// streams that were checked, never bytes that a second parser might read
+// differently. Every stage is bounded: the pushes decoded at once, the
+// bytes read and decompressed, the streams, entries and labels decoded,
+// and the size of the re-encoded request.
 func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	if r.Method != http.MethodPost {
 		WriteError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on the push endpoint; use POST", r.Method))
 		return
 	}
+	// The slot is taken before the body is read: the body is where a
+	// push's memory goes.
+	leave, err := h.pushGate.Enter()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, http.StatusTooManyRequests, "", "push refused, nothing was written: "+err.Error())
+		return
+	}
+	defer leave()
 	req, err := h.decodePush(r)
 	if err == nil {
 		var org string
@@ -62,192 +137,85 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, a tenancy.Ac
 			return
 		}
 	}
-	var pe *pushError
-	if errors.As(err, &pe) {
-		WriteError(w, pe.status, "", pe.msg)
-		return
-	}
-	WriteError(w, http.StatusBadRequest, "", err.Error())
+	writePushError(w, err)
 }
 
-func (h *Handler) decodePush(r *http.Request) (*logproto.PushRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxPushBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the push body: %w", err)
-	}
-	if int64(len(body)) > h.opts.MaxPushBytes {
-		return nil, pushErr(http.StatusRequestEntityTooLarge, "push body is larger than %d bytes (proxy.max_push_bytes)", h.opts.MaxPushBytes)
-	}
-	switch enc := r.Header.Get("Content-Encoding"); enc {
-	case "", "snappy":
-		// Protobuf bodies are snappy-compressed whatever this header says,
-		// as in Loki.
-	case "gzip", "deflate":
-		if body, err = h.inflate(enc, body); err != nil {
-			return nil, err
-		}
+func writePushError(w http.ResponseWriter, err error) {
+	var pe *pushError
+	var le *ingest.LimitError
+	var ee *ingest.EncodingError
+	switch {
+	case errors.As(err, &pe):
+		WriteError(w, pe.status, "", pe.msg)
+	case errors.As(err, &le):
+		WriteError(w, http.StatusRequestEntityTooLarge, "", "push refused, nothing was written: "+le.Error())
+	case errors.As(err, &ee):
+		WriteError(w, http.StatusUnsupportedMediaType, "", ee.Error())
 	default:
-		return nil, pushErr(http.StatusUnsupportedMediaType, "Content-Encoding %q is not supported; use gzip, deflate or none", enc)
+		WriteError(w, http.StatusBadRequest, "", "push refused, nothing was written: "+err.Error())
 	}
+}
+
+func (h *Handler) decodePush(r *http.Request) (*push.PushRequest, error) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, pushErr(http.StatusUnsupportedMediaType, "Content-Type %q: %v; use application/x-protobuf or application/json", r.Header.Get("Content-Type"), err)
 	}
-	var req logproto.PushRequest
-	switch ct {
-	case "application/x-protobuf":
-		n, err := snappy.DecodedLen(body)
-		if err != nil {
-			return nil, fmt.Errorf("push body is not snappy-compressed protobuf: %w", err)
-		}
-		if int64(n) > h.opts.MaxPushDecompressed {
-			return nil, pushErr(http.StatusRequestEntityTooLarge, "decompressed push is %d bytes, more than %d", n, h.opts.MaxPushDecompressed)
-		}
-		raw, err := snappy.Decode(nil, body)
-		if err != nil {
-			return nil, fmt.Errorf("decompressing the push body: %w", err)
-		}
-		if err := req.Unmarshal(raw); err != nil {
-			return nil, fmt.Errorf("decoding the push request: %w", err)
-		}
-	case "application/json":
-		if err := decodeJSONPush(body, &req); err != nil {
-			return nil, err
-		}
-	default:
+	if ct != "application/x-protobuf" && ct != "application/json" {
 		return nil, pushErr(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; use application/x-protobuf or application/json", ct)
 	}
-	return &req, nil
-}
-
-func (h *Handler) inflate(enc string, body []byte) ([]byte, error) {
-	var rd io.ReadCloser
-	var err error
-	if enc == "gzip" {
-		rd, err = gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("push body is not gzip: %w", err)
-		}
-	} else {
-		rd = flate.NewReader(bytes.NewReader(body))
+	sent := ingest.Limit{Max: h.opts.MaxPushBytes, Key: "proxy.max_push_bytes"}
+	if err := ingest.Check(r.ContentLength, sent, "bytes in the push body as sent"); err != nil {
+		return nil, err
 	}
-	defer rd.Close()
-	out, err := io.ReadAll(io.LimitReader(rd, h.opts.MaxPushDecompressed+1))
+	enc := r.Header.Get("Content-Encoding")
+	if enc == "snappy" {
+		// Protobuf bodies are snappy-compressed whatever this header
+		// says, as in Loki.
+		enc = ""
+	}
+	body, err := ingest.Decompress(enc, ingest.Bounded(r.Body, sent, "bytes in the push body as sent"), h.decompressedLimit())
 	if err != nil {
-		return nil, fmt.Errorf("decompressing the push body: %w", err)
+		return nil, err
 	}
-	if int64(len(out)) > h.opts.MaxPushDecompressed {
-		return nil, pushErr(http.StatusRequestEntityTooLarge, "decompressed push is more than %d bytes", h.opts.MaxPushDecompressed)
+	defer body.Close()
+	c := h.newPushCounter()
+	if ct == "application/json" {
+		return decodeJSONPush(body, c)
 	}
-	return out, nil
-}
-
-// jsonPush is Loki's JSON push format:
-// {"streams":[{"stream":{"k":"v"},"values":[["<ns>","<line>",{"meta":"v"}]]}]}
-type jsonPush struct {
-	Streams []struct {
-		Stream map[string]string   `json:"stream"`
-		Values [][]json.RawMessage `json:"values"`
-	} `json:"streams"`
-}
-
-func decodeJSONPush(body []byte, req *logproto.PushRequest) error {
-	var p jsonPush
-	if err := json.Unmarshal(body, &p); err != nil {
-		return fmt.Errorf("decoding the JSON push request: %w", err)
+	sizeHint := int64(0)
+	if enc == "" {
+		sizeHint = r.ContentLength
 	}
-	for i, s := range p.Streams {
-		stream := logproto.Stream{Labels: labels.FromMap(s.Stream).String()}
-		for j, v := range s.Values {
-			e, err := decodeJSONEntry(v)
-			if err != nil {
-				return fmt.Errorf("streams[%d].values[%d]: %w", i, j, err)
-			}
-			stream.Entries = append(stream.Entries, e)
-		}
-		req.Streams = append(req.Streams, stream)
-	}
-	return nil
-}
-
-func decodeJSONEntry(v []json.RawMessage) (logproto.Entry, error) {
-	var e logproto.Entry
-	if len(v) != 2 && len(v) != 3 {
-		return e, fmt.Errorf("an entry is [\"<unix nanoseconds>\", \"<line>\"] with an optional object of structured metadata, got %d elements", len(v))
-	}
-	var ts, line string
-	if err := json.Unmarshal(v[0], &ts); err != nil {
-		return e, fmt.Errorf("timestamp must be a string of Unix nanoseconds: %w", err)
-	}
-	ns, err := strconv.ParseInt(ts, 10, 64)
+	compressed, err := ingest.ReadBody(body, sizeHint, h.decompressedLimit(), "decompressed bytes")
 	if err != nil {
-		return e, fmt.Errorf("timestamp %q is not Unix nanoseconds", ts)
+		return nil, err
 	}
-	if err := json.Unmarshal(v[1], &line); err != nil {
-		return e, fmt.Errorf("line must be a string: %w", err)
+	raw, err := ingest.DecodeSnappy(compressed, h.decompressedLimit())
+	if err != nil {
+		return nil, fmt.Errorf("push body: %w", err)
 	}
-	e.Timestamp, e.Line = time.Unix(0, ns).UTC(), line
-	if len(v) == 3 {
-		var meta map[string]string
-		if err := json.Unmarshal(v[2], &meta); err != nil {
-			return e, fmt.Errorf("structured metadata must be an object of strings: %w", err)
-		}
-		labels.FromMap(meta).Range(func(l labels.Label) {
-			e.StructuredMetadata = append(e.StructuredMetadata, logproto.LabelAdapter{Name: l.Name, Value: l.Value})
-		})
-	}
-	return e, nil
+	return decodeProtoPush(raw, c)
 }
 
 // checkPush verifies that every stream's namespace belongs to one of the
 // identity's tenants, gives streams without one the identity's default
 // namespace, and returns the one Loki org ID the whole request goes to.
-func (h *Handler) checkPush(req *logproto.PushRequest, a tenancy.Access) (string, error) {
-	label := h.opts.Label
+func (h *Handler) checkPush(req *push.PushRequest, a tenancy.Access) (string, error) {
 	var offenders []string
 	var orgs []string // org IDs that own every accepted stream so far
 	anyAccepted := false
 	for i := range req.Streams {
-		s := &req.Streams[i]
-		lbs, err := syntax.ParseLabels(s.Labels)
-		if err != nil {
-			return "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
-		}
-		// Loki's parser accepts a label named twice; Get would check only
-		// one of the values, so such a stream is never let through.
-		if name, dup := lbs.HasDuplicateLabelNames(); dup {
-			return "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
-		}
-		ns := lbs.Get(label)
-		if ns == "" {
-			def, ok := a.DefaultNamespace()
-			if !ok {
-				offenders = append(offenders, fmt.Sprintf("%s (no %s label, and you have no single default_namespace)", s.Labels, label))
-				continue
-			}
-			ns = def
-			lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
-		}
-		// Forward the labels as parsed and checked, in canonical form.
-		s.Labels = lbs.String()
-		owners := a.Owners(ns)
-		if len(owners) == 0 {
-			offenders = append(offenders, fmt.Sprintf("%s (%s %q is not yours)", s.Labels, label, ns))
-			continue
-		}
-		var streamOrgs []string
-		for _, tn := range owners {
-			streamOrgs = append(streamOrgs, tn.LokiOrgID)
-		}
-		if !anyAccepted {
+		streamOrgs, offence, err := h.checkStream(&req.Streams[i], a)
+		switch {
+		case err != nil:
+			return "", err
+		case offence != "":
+			offenders = append(offenders, offence)
+		case !anyAccepted:
 			orgs, anyAccepted = streamOrgs, true
-		} else {
+		default:
 			orgs = slices.DeleteFunc(orgs, func(o string) bool { return !slices.Contains(streamOrgs, o) })
-		}
-		// Entries carry no "parsed" labels in a push; drop any a client
-		// sent, so that Loki stores only what was checked.
-		for j := range s.Entries {
-			s.Entries[j].Parsed = nil
 		}
 	}
 	if len(offenders) > 0 {
@@ -268,6 +236,51 @@ func (h *Handler) checkPush(req *logproto.PushRequest, a tenancy.Access) (string
 	return orgs[0], nil
 }
 
+// checkStream checks one stream and puts its labels in canonical form. It
+// returns the org IDs that own the stream's namespace, or why the stream
+// is not the identity's to push (offence), or an error that refuses the
+// whole push at once.
+func (h *Handler) checkStream(s *push.Stream, a tenancy.Access) (orgs []string, offence string, err error) {
+	label := h.opts.Label
+	lbs, err := syntax.ParseLabels(s.Labels)
+	if err != nil {
+		return nil, "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
+	}
+	// Loki's parser accepts a label named twice; Get would check only
+	// one of the values, so such a stream is never let through.
+	if name, dup := lbs.HasDuplicateLabelNames(); dup {
+		return nil, "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
+	}
+	if err := checkNames(s, lbs); err != nil {
+		return nil, "", err
+	}
+	ns := lbs.Get(label)
+	if ns == "" {
+		def, ok := a.DefaultNamespace()
+		if !ok {
+			return nil, fmt.Sprintf("%s (no %s label, and you have no single default_namespace)", s.Labels, label), nil
+		}
+		ns = def
+		lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
+	}
+	// Forward the labels as parsed and checked, in canonical form.
+	s.Labels = lbs.String()
+	owners := a.Owners(ns)
+	if len(owners) == 0 {
+		return nil, fmt.Sprintf("%s (%s %q is not yours)", s.Labels, label, ns), nil
+	}
+	for _, tn := range owners {
+		orgs = append(orgs, tn.LokiOrgID)
+	}
+	// Entries carry no "parsed" labels in a push; drop any a client sent,
+	// so that Loki stores only what was checked.
+	for j := range s.Entries {
+		s.Entries[j].Parsed = nil
+	}
+	s.Hash = 0 // Loki computes it from the labels it stores
+	return orgs, "", nil
+}
+
 func sortedCopy(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
@@ -275,9 +288,16 @@ func sortedCopy(s []string) []string {
 }
 
 // forwardPush sends the checked request to Loki as protobuf+snappy.
-func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *logproto.PushRequest, org string) {
+func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *push.PushRequest, org string) {
 	if len(req.Streams) == 0 {
 		w.WriteHeader(http.StatusNoContent) // nothing to write, nothing to ask Loki
+		return
+	}
+	// Labels added (a default namespace) and the protobuf framing of a JSON
+	// push can make the request Loki receives larger than the one that was
+	// bounded; it is never built larger than the decompressed bound.
+	if n := req.Size(); int64(n) > h.opts.MaxPushDecompressed {
+		writePushError(w, ingest.Over(h.decompressedLimit(), "bytes once re-encoded for Loki"))
 		return
 	}
 	raw, err := req.Marshal()
