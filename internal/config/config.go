@@ -38,9 +38,9 @@ type File struct {
 	// 1024); further clients wait in the kernel's accept queue.
 	MaxConnections int             `yaml:"max_connections"`
 	Upstreams      Upstreams       `yaml:"upstreams"`
-	Tenancy       tenancy.Config  `yaml:"tenancy"`
-	Auth          identity.Config `yaml:"auth"`
-	Proxy         Proxy           `yaml:"proxy"`
+	Tenancy        tenancy.Config  `yaml:"tenancy"`
+	Auth           identity.Config `yaml:"auth"`
+	Proxy          Proxy           `yaml:"proxy"`
 	// Cost enables the cost engine (the allocation API, the chargeback
 	// page and the tollgate_cost_* metrics) when present.
 	Cost *Cost `yaml:"cost"`

@@ -35,7 +35,7 @@ func TestRedTeamQueriesAreRefusedCheaply(t *testing.T) {
 		"a char literal hiding a quote":  `{app="a"} | logfmt | x='"' and ` + labelsNamedRate,
 		"a range hiding a quote":         `{app="a"} | logfmt [ " ] | ` + labelsNamedRate,
 		// U+212A KELVIN SIGN lower-cases to k: topK is topk to Loki.
-		"a Kelvin sign": `{app="a"} | logfmt | ` + strings.Repeat("top\u212a=\"1\" and ", 700) + `x="1"`,
+		"a Kelvin sign":     `{app="a"} | logfmt | ` + strings.Repeat("top\u212a=\"1\" and ", 700) + `x="1"`,
 		"numbers and units": `{app="a"} | logfmt | x > ` + strings.Repeat("1.", 5000) + `1`,
 	} {
 		before := cpuTime(t)

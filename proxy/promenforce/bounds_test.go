@@ -85,9 +85,9 @@ func TestOperatorChainsAreRefusedCheaply(t *testing.T) {
 func TestQueriesWithinTheBoundsAreConfined(t *testing.T) {
 	e := New()
 	for name, q := range map[string]string{
-		"a chain at the depth limit":   chain("+", querybounds.DefaultMaxDepth-1),
-		"nesting well within it":       nested("abs", 100),
-		"a long regex matcher":         `up{pod=~"` + strings.Repeat("a|", 30_000) + `b"}`,
+		"a chain at the depth limit":    chain("+", querybounds.DefaultMaxDepth-1),
+		"nesting well within it":        nested("abs", 100),
+		"a long regex matcher":          `up{pod=~"` + strings.Repeat("a|", 30_000) + `b"}`,
 		"many matchers in one selector": "up{" + strings.Repeat(`a!="1",`, 1000) + `b="2"}`,
 	} {
 		out, err := e.Query(q, boundsTenant)
