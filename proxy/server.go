@@ -47,6 +47,9 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// BodyReadTimeout bounds how long a client may take to send a request
+	// body (proxy.body_read_timeout); zero means no bound.
+	BodyReadTimeout time.Duration
 }
 
 // Server is the gateway's HTTP handler.
@@ -121,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, body: guardBody(w, r, s.opts.BodyReadTimeout)}
 	api, route := s.match(r.URL.Path)
 	tenant, user := tenantUnauthenticated, ""
 	defer func() {
@@ -234,11 +237,15 @@ type recorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+	body        *bodyGuard // nil without a request body
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if !r.wroteHeader {
 		r.status, r.wroteHeader = code, true
+		if refusesBody(code) {
+			r.body.refuse(r.Header())
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -276,13 +283,15 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		transport = NewTransport()
 	}
 	prom := promproxy.New(promproxy.Options{
-		Upstream:     up,
-		Transport:    transport,
-		MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
-		Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
-		ExtraParams:  cfg.Proxy.ExtraParams,
-		OrgID:        cfg.Upstreams.PrometheusOrgID,
-		Logger:       logger,
+		Upstream:         up,
+		Transport:        transport,
+		MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+		Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+		ExtraParams:      cfg.Proxy.ExtraParams,
+		OrgID:            cfg.Upstreams.PrometheusOrgID,
+		QueryLimits:      cfg.Proxy.QueryLimits(),
+		MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+		Logger:           logger,
 	})
 	apis := []API{prom}
 	if cfg.Upstreams.Loki != "" {
@@ -304,9 +313,11 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 				LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
 				Concurrent:         cfg.Proxy.MaxConcurrentPushes,
 			},
-			Timeout:     time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams: cfg.Proxy.ExtraParams,
-			Logger:      logger,
+			Timeout:        time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams:    cfg.Proxy.ExtraParams,
+			QueryLimits:    cfg.Proxy.QueryLimits(),
+			AllowedOrigins: cfg.Proxy.AllowedOrigins,
+			Logger:         logger,
 		}))
 	}
 	if cfg.Cost != nil {
@@ -326,7 +337,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			}
 		}
 	}
-	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger}
+	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
 	if reg != nil {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}

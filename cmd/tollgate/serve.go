@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -80,13 +81,17 @@ SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
 				logger.Info("serving metrics and probes", "metrics_listen", opsLn.Addr().String())
 				ops = make(chan error, 1)
 				go func() {
-					err := httpserver.Serve(ctx, opsLn, srv.Operations(), logger, nil)
+					err := httpserver.Serve(ctx, opsLn, srv.Operations(), httpserver.Options{Logger: logger})
 					stop() // one address down takes the other with it
 					ops <- err
 				}()
 			}
 			logger.Info("serving", "listen", ln.Addr().String(), "prometheus", cfg.Upstreams.Prometheus, "tenants", len(cfg.Tenancy.Tenants))
-			err = httpserver.Serve(ctx, ln, srv, logger, func() { srv.SetReady(false) })
+			err = httpserver.Serve(ctx, httpserver.LimitListener(ln, cfg.MaxConnections), srv, httpserver.Options{
+				Logger:         logger,
+				BeforeShutdown: func() { srv.SetReady(false) },
+				IdleTimeout:    time.Duration(cfg.Proxy.IdleTimeout),
+			})
 			stop()
 			if ops != nil {
 				err = errors.Join(err, <-ops)

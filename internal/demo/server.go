@@ -22,7 +22,9 @@ func serveInBackground(ctx context.Context, ln net.Listener, h http.Handler, log
 	// Keep the values of ctx (trace IDs, loggers) but not its cancellation.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b := &background{cancel: cancel, done: make(chan error, 1)}
-	go func() { b.done <- httpserver.Serve(ctx, ln, h, logger, beforeShutdown) }()
+	go func() {
+		b.done <- httpserver.Serve(ctx, ln, h, httpserver.Options{Logger: logger, BeforeShutdown: beforeShutdown})
+	}()
 	return b
 }
 

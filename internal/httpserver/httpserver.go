@@ -26,13 +26,37 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// DefaultIdleTimeout closes keep-alive connections idle for longer.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// Options tune Serve. The zero value is sane.
+type Options struct {
+	Logger *slog.Logger
+	// BeforeShutdown, if not nil, runs when ctx ends, before draining
+	// (e.g. to fail readiness).
+	BeforeShutdown func()
+	// IdleTimeout closes idle keep-alive connections (default 2m).
+	IdleTimeout time.Duration
+}
+
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
-// beforeShutdown, if not nil, runs first (e.g. to fail readiness).
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, beforeShutdown func()) error {
+//
+// Headers must arrive within 10 s. A body's deadline is the handler's to
+// set (the gateway's is proxy.body_read_timeout): http.Server's
+// ReadTimeout would also cut live tail's websocket, which reads for as
+// long as the user watches.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts Options) error {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	logger, beforeShutdown := opts.Logger, opts.BeforeShutdown
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -16,9 +16,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
 	"github.com/tollgate-dev/tollgate/proxy/params"
+	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -108,7 +111,12 @@ type Options struct {
 	// Timeout bounds each upstream request except live tail.
 	Timeout     time.Duration
 	ExtraParams []string
-	Logger      *slog.Logger
+	// QueryLimits bound every query and match[] (zero fields: defaults).
+	QueryLimits querybounds.Limits
+	// AllowedOrigins may open live tail from a browser, besides requests
+	// without an Origin and same-host origins (proxy.allowed_origins).
+	AllowedOrigins []string
+	Logger         *slog.Logger
 }
 
 // Handler is the Loki API for one Loki. Construct it with New.
@@ -116,6 +124,7 @@ type Handler struct {
 	opts     Options
 	up       *upstream.Upstream
 	pushGate *ingest.Gate
+	enforcer *logqlenforce.Enforcer
 }
 
 // New builds a Handler.
@@ -123,7 +132,7 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{opts: opts, pushGate: newPushGate(opts), up: upstream.New(upstream.Options{
+	return &Handler{opts: opts, pushGate: newPushGate(opts), enforcer: logqlenforce.New(opts.QueryLimits), up: upstream.New(upstream.Options{
 		Base:       opts.Upstream,
 		Name:       "Loki",
 		Transport:  opts.Transport,
@@ -200,6 +209,12 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 		WriteError(w, http.StatusForbidden, "", "no Loki org ID is configured for you")
 		return
 	}
+	if isWebsocket(r) && !originAllowed(r, h.opts.AllowedOrigins) {
+		// A page on another site could otherwise open a user's tail with
+		// the browser's cookies (behind a cookie-session auth proxy).
+		WriteError(w, http.StatusForbidden, "", fmt.Sprintf("live tail from origin %q is not allowed; add it to proxy.allowed_origins if that site is yours", r.Header.Get("Origin")))
+		return
+	}
 	rt, known := h.lookup(p)
 	if a.Admin && (!known || rt.kind != kindPush) {
 		h.forwardAdmin(w, r, a)
@@ -228,37 +243,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 		WriteError(w, params.Status(err), "", err.Error())
 		return
 	}
-	m := a.Scope.Matcher()
-	switch rt.kind {
-	case kindQuery, kindOptionalQuery, kindTail:
-		q := ps.Get("query")
-		switch {
-		case q == "" && rt.kind == kindOptionalQuery:
-			ps.Set("query", logqlenforce.MatchAll(m))
-		case q == "":
-			WriteError(w, http.StatusBadRequest, "", `parameter "query" is missing`)
-			return
-		default:
-			enforced, err := logqlenforce.Query(q, m)
-			if err != nil {
-				enforceError(w, err)
-				return
-			}
-			h.opts.Logger.DebugContext(r.Context(), "query confined", "route", rt.name, "query", q, "enforced", enforced)
-			ps.Set("query", enforced)
-		}
-	case kindMatch:
-		sels := ps["match[]"]
-		for i, s := range sels {
-			if sels[i], err = logqlenforce.Selector(s, m); err != nil {
-				enforceError(w, err)
-				return
-			}
-		}
-		if len(sels) == 0 {
-			sels = []string{logqlenforce.MatchAll(m)}
-		}
-		ps["match[]"] = sels
+	if err := h.confine(r, rt, ps, a.Scope.Matcher()); err != nil {
+		enforceError(w, err)
+		return
 	}
 	if rt.kind == kindTail {
 		h.serveTail(w, r, p, ps, a)
@@ -276,7 +263,48 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 		return
 	}
 	setOrgs(out, a.LokiOrgIDs)
-	h.up.Proxy(w, out)
+	h.up.ProxyConfined(w, out)
+}
+
+// confine rewrites the LogQL parameters of a tenant's request in place:
+// `query` confined (or set to the tenant's streams where it is optional),
+// every `match[]` confined, and the query of format_query, which Loki
+// parses but Tollgate forwards as is, held to the bounds.
+func (h *Handler) confine(r *http.Request, rt route, ps url.Values, m *labels.Matcher) error {
+	switch rt.kind {
+	case kindQuery, kindOptionalQuery, kindTail:
+		q := ps.Get("query")
+		switch {
+		case q == "" && rt.kind == kindOptionalQuery:
+			ps.Set("query", logqlenforce.MatchAll(m))
+		case q == "":
+			return errors.New(`parameter "query" is missing`) // 400, as is
+		default:
+			enforced, err := h.enforcer.Query(q, m)
+			if err != nil {
+				return err
+			}
+			h.opts.Logger.DebugContext(r.Context(), "query confined", "route", rt.name, "query", q, "enforced", enforced)
+			ps.Set("query", enforced)
+		}
+	case kindMatch:
+		sels := ps["match[]"]
+		for i, s := range sels {
+			var err error
+			if sels[i], err = h.enforcer.Selector(s, m); err != nil {
+				return err
+			}
+		}
+		if len(sels) == 0 {
+			sels = []string{logqlenforce.MatchAll(m)}
+		}
+		ps["match[]"] = sels
+	case kindNoData:
+		if q := ps.Get("query"); q != "" {
+			return h.enforcer.CheckBounds(q)
+		}
+	}
+	return nil
 }
 
 // tailHeaders are the websocket handshake headers live tail needs.
@@ -292,7 +320,7 @@ func (h *Handler) serveTail(w http.ResponseWriter, r *http.Request, p string, ps
 		return
 	}
 	setOrgs(out, a.LokiOrgIDs)
-	h.up.Proxy(w, out)
+	h.up.ProxyConfined(w, out)
 }
 
 // adminHeaders are also forwarded for admins, whose requests pass unchanged.

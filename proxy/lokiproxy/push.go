@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 
@@ -151,6 +152,8 @@ func writePushError(w http.ResponseWriter, err error) {
 		WriteError(w, http.StatusRequestEntityTooLarge, "", "push refused, nothing was written: "+le.Error())
 	case errors.As(err, &ee):
 		WriteError(w, http.StatusUnsupportedMediaType, "", ee.Error())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		WriteError(w, http.StatusRequestTimeout, "", "push refused, nothing was written: the body did not arrive in time (proxy.body_read_timeout)")
 	default:
 		WriteError(w, http.StatusBadRequest, "", "push refused, nothing was written: "+err.Error())
 	}
@@ -313,7 +316,7 @@ func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *push.
 		return
 	}
 	out.Header.Set(OrgHeader, org)
-	h.up.Proxy(w, out)
+	h.up.ProxyConfined(w, out)
 }
 
 func (h *Handler) pushRequest(ctx context.Context, body []byte, src http.Header) (*http.Request, error) {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 )
@@ -71,6 +72,9 @@ func Read(r *http.Request, maxBody int64) (url.Values, error) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body is larger than %d bytes (proxy.max_body_bytes)", maxBody)}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &Error{Status: http.StatusRequestTimeout, Msg: "the request body did not arrive in time (proxy.body_read_timeout)"}
 		}
 		return nil, badParams("reading request body: %v", err)
 	}

@@ -11,9 +11,6 @@ import (
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
-// maxFilteredBody bounds the rules and alerts responses Tollgate decodes.
-const maxFilteredBody = 256 << 20
-
 // serveFiltered forwards a rules or alerts request and returns only what
 // belongs to the scope. These are the only responses Tollgate re-serialises;
 // every other one streams through untouched.
@@ -34,13 +31,21 @@ func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route
 		return
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+	if resp.StatusCode != http.StatusOK {
+		if err := h.up.Screen(resp); err != nil {
+			h.up.Error(w, r, err)
+			return
+		}
+	}
+	limit := h.opts.MaxFilteredBytes
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		h.up.Error(w, r, err)
 		return
 	}
-	if len(body) > maxFilteredBody {
-		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("upstream %s response is larger than %d bytes", rt.name, maxFilteredBody))
+	if int64(len(body)) > limit {
+		h.opts.Logger.WarnContext(r.Context(), "upstream answer too large to filter", "route", rt.name, "limit", limit)
+		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("the upstream %s answer is larger than %d bytes (proxy.max_filtered_response_bytes), too large to filter; ask with narrower parameters (rule_group[], match[], exclude_alerts=true)", rt.name, limit))
 		return
 	}
 	if resp.StatusCode != http.StatusOK {

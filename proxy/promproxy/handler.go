@@ -18,6 +18,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/proxy/params"
 	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -87,9 +88,17 @@ type Options struct {
 	// ExtraParams are forwarded in addition to the known parameters.
 	ExtraParams []string
 	// OrgID, when set, is sent as X-Scope-OrgID (Mimir, Cortex).
-	OrgID  string
-	Logger *slog.Logger
+	OrgID string
+	// QueryLimits bound every query and match[] (zero fields: defaults).
+	QueryLimits querybounds.Limits
+	// MaxFilteredBytes bounds the rules and alerts answers read to filter
+	// them (default 32 MiB).
+	MaxFilteredBytes int64
+	Logger           *slog.Logger
 }
+
+// DefaultMaxFilteredBytes is MaxFilteredBytes's default.
+const DefaultMaxFilteredBytes = 32 << 20
 
 // Handler is the Prometheus API for one upstream. Construct it with New.
 type Handler struct {
@@ -106,7 +115,10 @@ func New(opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{opts: opts, enforcer: promenforce.New()}
+	if opts.MaxFilteredBytes <= 0 {
+		opts.MaxFilteredBytes = DefaultMaxFilteredBytes
+	}
+	h := &Handler{opts: opts, enforcer: promenforce.NewWithLimits(opts.QueryLimits)}
 	h.up = upstream.New(upstream.Options{
 		Base:      opts.Upstream,
 		Name:      "the upstream Prometheus API",
@@ -232,11 +244,32 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 			}
 		}
 		ps["match[]"] = sels
-	case kindFilterRules, kindFilterAlerts:
-		h.serveFiltered(w, r, rt, upstreamPath, ps, a.Scope)
-		return
+	case kindFilterRules, kindFilterAlerts, kindNoData:
+		// Forwarded unrewritten, but the backend parses them: format_query's
+		// query, the rules API's match[].
+		if err := h.checkForwarded(ps); err != nil {
+			h.enforceError(w, err)
+			return
+		}
+		if rt.kind != kindNoData {
+			h.serveFiltered(w, r, rt, upstreamPath, ps, a.Scope)
+			return
+		}
 	}
 	h.forward(w, r, rt, upstreamPath, ps)
+}
+
+// checkForwarded applies the query bounds to the PromQL parameters of a
+// request Tollgate forwards without parsing.
+func (h *Handler) checkForwarded(ps url.Values) error {
+	for _, name := range []string{"query", "match[]"} {
+		for _, q := range ps[name] {
+			if err := h.enforcer.CheckBounds(q); err != nil {
+				return fmt.Errorf("parameter %q: %w", name, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (h *Handler) enforceError(w http.ResponseWriter, err error) {
@@ -283,7 +316,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, rt route, upst
 		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
 		return
 	}
-	h.up.Proxy(w, out)
+	h.up.ProxyConfined(w, out)
 }
 
 // forwardAdmin passes an admin's request unrewritten, with the same header

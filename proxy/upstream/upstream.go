@@ -39,9 +39,11 @@ type Options struct {
 
 // Upstream is one backend.
 type Upstream struct {
-	opts   Options
-	rp     *httputil.ReverseProxy
-	client *http.Client
+	opts Options
+	rp   *httputil.ReverseProxy
+	// confined is rp for tenants: error answers pass through Screen.
+	confined *httputil.ReverseProxy
+	client   *http.Client
 }
 
 // New builds an Upstream.
@@ -60,6 +62,9 @@ func New(opts Options) *Upstream {
 		Transport:    opts.Transport,
 		ErrorHandler: u.Error,
 	}
+	confined := *u.rp
+	confined.ModifyResponse = u.Screen
+	u.confined = &confined
 	return u
 }
 
@@ -97,8 +102,15 @@ func (u *Upstream) URL(path string) url.URL {
 }
 
 // Proxy sends out and streams the answer to w unchanged, protocol upgrades
-// (websockets) included.
+// (websockets) included. It is for admins, who see the backend as it is.
 func (u *Upstream) Proxy(w http.ResponseWriter, out *http.Request) { u.rp.ServeHTTP(w, out) }
+
+// ProxyConfined is Proxy for a tenant's request: an error answer that names
+// the backend's internals (gRPC status text, addresses) is replaced by a
+// message in the API's format, and logged in full.
+func (u *Upstream) ProxyConfined(w http.ResponseWriter, out *http.Request) {
+	u.confined.ServeHTTP(w, out)
+}
 
 // Do sends out and returns the answer, for responses the API rewrites.
 func (u *Upstream) Do(out *http.Request) (*http.Response, error) { return u.client.Do(out) }
@@ -106,6 +118,10 @@ func (u *Upstream) Do(out *http.Request) (*http.Response, error) { return u.clie
 // Error answers a failed upstream request in the API's format. The
 // backend's address stays in Tollgate's log, out of tenants' sight.
 func (u *Upstream) Error(w http.ResponseWriter, r *http.Request, err error) {
+	if se, ok := asScreened(err); ok {
+		u.opts.WriteError(w, se.Status, u.screenedMessage(se.Status))
+		return
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		u.opts.WriteError(w, http.StatusGatewayTimeout, fmt.Sprintf("%s did not answer in time (proxy.upstream_timeout)", u.opts.Name))
