@@ -86,8 +86,8 @@ type Result struct {
 	Currency string
 	// NodeCost is the cost of every node over the window, what the sets
 	// add up to for an admin when idle is included or shared (plus the
-	// overhead when shared namespaces are shared). Admins only: zero for
-	// tenants, as Nodes is empty, since both are cluster figures.
+	// overhead when shared namespaces are shared). NodeCost and Nodes are
+	// cluster figures, set for admins only.
 	NodeCost float64
 	Nodes    []allocation.Node
 }

@@ -21,7 +21,7 @@ type limiter struct {
 	running map[string]int
 }
 
-func newLimiter(max int) *limiter { return &limiter{max: max, running: map[string]int{}} }
+func newLimiter(perKey int) *limiter { return &limiter{max: perKey, running: map[string]int{}} }
 
 // callerKeys names the budgets a caller draws on.
 func callerKeys(a tenancy.Access) []string {
