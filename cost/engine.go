@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/cost/allocation"
 	"github.com/tollgate-dev/tollgate/cost/source"
+	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -38,11 +39,22 @@ type Options struct {
 	// namespaces (only when they are shared).
 	OverheadMonthly float64
 	Currency        string
-	Logger          *slog.Logger
+	// MaxQuerySteps bounds window ÷ resolution, the points per series
+	// Prometheus evaluates for one computation (cost.max_query_steps;
+	// 0: config.DefaultCostMaxQuerySteps).
+	MaxQuerySteps int
+	// MaxConcurrentPerTenant bounds the computations running at once per
+	// tenant, admins counting as one (cost.max_concurrent_per_tenant; 0:
+	// config.DefaultCostMaxConcurrentPerTenant).
+	MaxConcurrentPerTenant int
+	Logger                 *slog.Logger
 }
 
 // Engine answers allocation queries.
-type Engine struct{ opts Options }
+type Engine struct {
+	opts    Options
+	running *limiter
+}
 
 // New builds an Engine.
 func New(opts Options) *Engine {
@@ -52,7 +64,13 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{opts: opts}
+	if opts.MaxQuerySteps <= 0 {
+		opts.MaxQuerySteps = config.DefaultCostMaxQuerySteps
+	}
+	if opts.MaxConcurrentPerTenant <= 0 {
+		opts.MaxConcurrentPerTenant = config.DefaultCostMaxConcurrentPerTenant
+	}
+	return &Engine{opts: opts, running: newLimiter(opts.MaxConcurrentPerTenant)}
 }
 
 // Currency is the currency of every figure.
@@ -68,17 +86,26 @@ type Result struct {
 	Currency string
 	// NodeCost is the cost of every node over the window, what the sets
 	// add up to for an admin when idle is included or shared (plus the
-	// overhead when shared namespaces are shared).
+	// overhead when shared namespaces are shared). NodeCost and Nodes are
+	// cluster figures, set for admins only.
 	NodeCost float64
 	Nodes    []allocation.Node
 }
 
 // Compute answers q for a caller with access a. Tenants see only their
 // namespaces' allocations, with their share of idle and shared costs.
+// Before reading anything it refuses what the caller may not ask
+// (ErrForbidden), a window of more steps than the bound (ParamError), and
+// a computation beyond the caller's concurrency budget (ErrBusy).
 func (e *Engine) Compute(ctx context.Context, q Query, a tenancy.Access, progress func(done, total int)) (*Result, error) {
-	if _, err := e.sharedFor(q, a); err != nil {
-		return nil, err // before reading anything
+	if err := e.check(q, a); err != nil {
+		return nil, err
 	}
+	release, err := e.running.acquire(callerKeys(a))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	snap, err := e.Snapshot(ctx, q, progress)
 	if err != nil {
 		return nil, err
@@ -96,6 +123,9 @@ type Snapshot struct {
 
 // Snapshot reads q's window (Start, End, Resolution, Step) from Prometheus.
 func (e *Engine) Snapshot(ctx context.Context, q Query, progress func(done, total int)) (*Snapshot, error) {
+	if err := e.checkSteps(q); err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	acc := allocation.NewAccumulator(q.Start, q.Step)
 	labels, err := e.opts.Source.Load(ctx, acc, source.Window{Start: q.Start, End: q.End, Resolution: q.Resolution}, progress)
@@ -109,6 +139,9 @@ func (e *Engine) Snapshot(ctx context.Context, q Query, progress func(done, tota
 
 // Allocate allocates the snapshot with q's options for a caller.
 func (s *Snapshot) Allocate(q Query, a tenancy.Access) (*Result, error) {
+	if err := s.e.checkOptions(q, a); err != nil {
+		return nil, err
+	}
 	shared, err := s.e.sharedFor(q, a)
 	if err != nil {
 		return nil, err
@@ -131,7 +164,82 @@ func (s *Snapshot) Allocate(q Query, a tenancy.Access) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Query: q, Sets: sets, Currency: s.e.opts.Currency, NodeCost: s.acc.TotalNodeCost(), Nodes: s.acc.Nodes()}, nil
+	res := &Result{Query: q, Sets: sets, Currency: s.e.opts.Currency}
+	if a.Admin {
+		res.NodeCost, res.Nodes = s.acc.TotalNodeCost(), s.acc.Nodes()
+	}
+	return res, nil
+}
+
+// check refuses, before anything is read, a query that is too large or
+// that the caller may not make.
+func (e *Engine) check(q Query, a tenancy.Access) error {
+	if err := e.checkSteps(q); err != nil {
+		return err
+	}
+	if err := e.checkOptions(q, a); err != nil {
+		return err
+	}
+	_, err := e.sharedFor(q, a)
+	return err
+}
+
+// checkSteps bounds window ÷ resolution. The source sends the same eleven
+// range queries per day of window whatever the resolution; what grows with
+// the steps is the points every one of them evaluates and returns per
+// series, so that is what the bound counts.
+func (e *Engine) checkSteps(q Query) error {
+	if q.Resolution <= 0 {
+		return badParam("resolution", "%s is not a positive duration", q.Resolution)
+	}
+	steps := int64(q.End.Sub(q.Start) / q.Resolution)
+	if steps <= int64(e.opts.MaxQuerySteps) {
+		return nil
+	}
+	return badParam("resolution", "the window %s to %s at resolution %s is %d steps, more than cost.max_query_steps (%d) allows; ask for resolution=%s or coarser, or for a shorter window",
+		q.Start.Format(time.RFC3339), q.End.Format(time.RFC3339), promDuration(q.Resolution), steps, e.opts.MaxQuerySteps,
+		promDuration(finestResolution(q.End.Sub(q.Start), e.opts.MaxQuerySteps)))
+}
+
+// finestResolution is the finest valid resolution (see ParseQuery) that
+// cuts a window into at most limit steps.
+func finestResolution(window time.Duration, limit int) time.Duration {
+	r := (window + time.Duration(limit) - 1) / time.Duration(limit)
+	r = max(time.Minute, (r + time.Minute - 1).Truncate(time.Minute))
+	if r > 15*time.Minute {
+		r = (r + 5*time.Minute - 1).Truncate(5 * time.Minute)
+	}
+	return r
+}
+
+// promDuration writes a resolution the way the parameter takes it.
+func promDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// checkOptions refuses tenants the options whose figures would let them
+// solve for other tenants' usage (docs/security.md, "Cost API and
+// chargeback page"). What remains depends only on the tenant's own
+// containers and on cluster-wide totals; FuzzTenantScope checks it.
+func (e *Engine) checkOptions(q Query, a tenancy.Access) error {
+	if a.Admin {
+		return nil
+	}
+	if q.ShareSplit == allocation.SplitEven {
+		return fmt.Errorf("%w: shareSplit=even is for admins: it gives every group of the cluster an equal part of the shared cost, so a tenant's part would disclose the shared pool and the number of groups and, next to its weighted part, the other tenants' total cost; use shareSplit=weighted (the default), which shares in proportion to cost", ErrForbidden)
+	}
+	if q.IdleByNode {
+		return fmt.Errorf("%w: idleByNode=true is for admins: a tenant's share of one node's idle would disclose how much the other pods on that node are allocated; leave idleByNode out, and idle is shared over the whole cluster", ErrForbidden)
+	}
+	return nil
 }
 
 // sharedFor resolves shareNamespaces. A tenant may share only configured

@@ -26,7 +26,7 @@ func FromConfig(c *config.Cost, up config.Upstreams, tn *tenancy.Tenancy, transp
 	}
 	src := source.New(source.Options{URL: u, Transport: transport, OrgID: up.PrometheusOrgID, Cluster: c.Cluster, Prices: cat, Logger: logger})
 	return New(Options{Source: src, Tenancy: tn, SharedNamespaces: c.SharedNamespaces, OverheadMonthly: c.SharedOverheadMonthly,
-		Currency: c.Currency, Logger: logger}), nil
+		Currency: c.Currency, MaxQuerySteps: c.MaxQuerySteps, MaxConcurrentPerTenant: c.MaxConcurrentPerTenant, Logger: logger}), nil
 }
 
 // Catalogue builds the price catalogue of a cost section.

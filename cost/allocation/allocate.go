@@ -479,7 +479,7 @@ func (a *Accumulator) allocateSet(s *set, opts Options, byNode bool, shared []bo
 	groupIdx := map[string]int{}
 	var groupTotal []float64
 	var groupCount []int
-	var sumT float64
+	receiving := make([][3]float64, nScopes) // cost of the receivers per idle scope
 	for i := range s.recs {
 		c := s.recs[i].container
 		if shared[c] {
@@ -494,11 +494,14 @@ func (a *Accumulator) allocateSet(s *set, opts Options, byNode bool, shared []bo
 			groupTotal = append(groupTotal, 0)
 			groupCount = append(groupCount, 0)
 		}
-		t := allocs[i].TotalCost()
-		groupTotal[g] += t
+		groupTotal[g] += allocs[i].TotalCost()
 		groupCount[g]++
-		sumT += t
+		sc := scopeOf(a.containerNode[c])
+		for k := range 3 {
+			receiving[sc][k] += s.recs[i].cost[k]
+		}
 	}
+	sumT := receiversTotal(receiving, pool, den, opts.ShareIdle)
 	// Without anyone to receive it, a shared namespace keeps its cost and
 	// the overhead stays in __shared__.
 	receivers := len(groupTotal) > 0 && (opts.ShareSplit == SplitEven || sumT > 0)
@@ -580,6 +583,25 @@ func (a *Accumulator) allocateSet(s *set, opts Options, byNode bool, shared []bo
 	}
 	slices.SortFunc(out.Allocations, func(x, y *Allocation) int { return strings.Compare(x.Name, y.Name) })
 	return out
+}
+
+// receiversTotal is the total cost of the groups that receive shared
+// cost, the denominator of every weighted share. It is the sum of their
+// TotalCost, computed from per-scope sums instead, so that it depends on
+// how much was allocated and not on who was allocated it, down to the last
+// bit of floating point: a tenant's weighted sharedCost must not move when
+// usage moves between other tenants (FuzzTenantScope).
+func receiversTotal(receiving, pool, den [][3]float64, shareIdle bool) float64 {
+	var sum float64
+	for sc := range receiving {
+		for k := range 3 {
+			sum += receiving[sc][k]
+			if shareIdle && den[sc][k] > 0 {
+				sum += pool[sc][k] * receiving[sc][k] / den[sc][k]
+			}
+		}
+	}
+	return sum
 }
 
 // idleList returns the idle cost of a set and its list price.

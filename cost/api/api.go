@@ -171,13 +171,19 @@ func (h *Handler) compute(ctx context.Context, q cost.Query, a tenancy.Access) (
 	return h.opts.Engine.Compute(ctx, q, a, nil)
 }
 
-// computeError answers a failed computation: 403 for a forbidden option,
-// 504 on timeout, else 502 with the details kept in the log (they name
-// the upstream).
+// computeError answers a failed computation: 400 for a query over a
+// bound, 403 for a forbidden option, 429 beyond the caller's concurrent
+// computations, 504 on timeout, else 502 with the details kept in the log
+// (they name the upstream).
 func (h *Handler) computeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *cost.ParamError
 	switch {
+	case errors.As(err, &pe):
+		WriteError(w, http.StatusBadRequest, "bad_data", err.Error())
 	case errors.Is(err, cost.ErrForbidden):
 		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, cost.ErrBusy):
+		WriteError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		WriteError(w, http.StatusGatewayTimeout, "timeout", "the allocation took longer than proxy.upstream_timeout; ask for a shorter window or a coarser resolution")
 	case errors.Is(err, context.Canceled):

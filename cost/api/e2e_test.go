@@ -317,9 +317,10 @@ func TestTenantsSeeOnlyTheirAllocations(t *testing.T) {
 	s := startStack(t)
 	aggregates := []string{"", "namespace", "node", "pod", "container", "controller", "controllerKind", "deployment", "cluster", "tenant", "team",
 		"cost_center", "label:team", "label:cost_center", "namespace,node", "cluster,node,namespace,pod,container"}
+	// idleByNode and shareSplit=even are refused to tenants (TestRefusals).
 	options := []url.Values{
-		{}, {"includeIdle": {"true"}}, {"shareIdle": {"true"}}, {"shareIdle": {"true"}, "idleByNode": {"true"}},
-		{"shareNamespaces": {"true"}, "includeIdle": {"true"}}, {"shareNamespaces": {"kube-system"}, "shareSplit": {"even"}, "shareIdle": {"true"}},
+		{}, {"includeIdle": {"true"}}, {"shareIdle": {"true"}}, {"shareIdle": {"true"}, "shareNamespaces": {"true"}},
+		{"shareNamespaces": {"true"}, "includeIdle": {"true"}}, {"shareNamespaces": {"kube-system"}, "shareSplit": {"weighted"}, "shareIdle": {"true"}},
 		{"filter": {`namespace:"team-checkout-prod"`}}, {"filter": {`namespace!:"team-payments-prod"`}, "includeIdle": {"true"}},
 		{"filter": {`label[team]:"checkout"`}}, {"filter": {`tenant:"checkout"`}}, {"filter": {`node:"node-a"`}, "includeIdle": {"true"}},
 	}
@@ -409,6 +410,12 @@ func TestRefusals(t *testing.T) {
 		{payments, url.Values{"window": {week}, "namespace": {"team-checkout-prod"}}, 400, `parameter "namespace" is not supported`},
 		// Sharing another tenant's namespace would reveal its cost.
 		{payments, url.Values{"window": {week}, "shareNamespaces": {"team-checkout-prod"}}, 403, "cost.shared_namespaces"},
+		// An even split and idle per node would let a tenant solve for
+		// others' cost and usage (cost.TestTenantCannotDeriveOthersCost).
+		{payments, url.Values{"window": {week}, "shareNamespaces": {"true"}, "shareSplit": {"even"}}, 403, "shareSplit=even is for admins"},
+		{checkout, url.Values{"window": {week}, "shareIdle": {"true"}, "idleByNode": {"true"}}, 403, "idleByNode=true is for admins"},
+		// 400 days at 1m would be 576,000 steps of every query.
+		{admin, url.Values{"window": {"400d"}, "resolution": {"1m"}}, 400, "cost.max_query_steps (10000)"},
 	} {
 		code, body := s.get(t, c.who, "/allocation", c.params)
 		var e struct {

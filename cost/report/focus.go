@@ -87,13 +87,15 @@ func FOCUS(w io.Writer, res *cost.Result) error {
 				if a.IsIdle() {
 					eff = ""
 				}
+				// Every text cell that carries a name goes through text;
+				// the others are constants.
 				row := []string{
-					money(c.cost), account, account, res.Currency, bpEnd.Format(time.RFC3339), bpStart.Format(time.RFC3339),
-					"Usage", "", desc, s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339), money(c.cost),
-					money(c.cost), "Tollgate", money(list), num(c.qty), c.unit, "Kubernetes cluster " + p.Cluster, "Tollgate",
+					money(c.cost), text(account), text(account), text(res.Currency), bpEnd.Format(time.RFC3339), bpStart.Format(time.RFC3339),
+					"Usage", "", text(desc), s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339), money(c.cost),
+					money(c.cost), "Tollgate", money(list), num(c.qty), c.unit, text("Kubernetes cluster " + p.Cluster), "Tollgate",
 					"Compute", "Kubernetes",
-					"Usage-Based", num(c.qty), c.unit, a.Name, a.Name, "Kubernetes allocation", p.Namespace, p.Tenant, string(tagJSON),
-					p.Cluster, p.Namespace, p.Tenant, p.Team, p.CostCenter, p.Node, c.resource, money(c.idle), money(map[bool]float64{true: c.cost}[c.resource == "shared"]), eff,
+					"Usage-Based", num(c.qty), c.unit, text(a.Name), text(a.Name), "Kubernetes allocation", text(p.Namespace), text(p.Tenant), text(string(tagJSON)),
+					text(p.Cluster), text(p.Namespace), text(p.Tenant), text(p.Team), text(p.CostCenter), text(p.Node), c.resource, money(c.idle), money(map[bool]float64{true: c.cost}[c.resource == "shared"]), eff,
 				}
 				if err := cw.Write(row); err != nil {
 					return err

@@ -168,6 +168,23 @@ func num(x float64) string {
 // enough to read.
 func money(x float64) string { return strconv.FormatFloat(math.Round(x*1e9)/1e9, 'f', -1, 64) }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP, "CSV Injection"): =, +, - and @, and tab and
+// carriage return, which some spreadsheets skip before looking again.
+const formulaStarts = "=+-@\t\r"
+
+// text writes a text cell of a CSV: one that starts like a formula gets a
+// leading ', so that Excel, LibreOffice and Google Sheets show a label
+// value such as =HYPERLINK(...) as text instead of evaluating it. Figures
+// are written by num and money and never pass here, so a negative number
+// stays a number.
+func text(s string) string {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // CSVHeader is the column list of the plain CSV report.
 var CSVHeader = []string{"windowStart", "windowEnd", "name", "cluster", "node", "namespace", "tenant", "team", "costCenter",
 	"cpuCoreHours", "cpuCost", "ramByteHours", "ramCost", "gpuHours", "gpuCost", "idleCost", "sharedCost", "totalCost",
@@ -182,10 +199,11 @@ func CSV(w io.Writer, res *cost.Result) error {
 	for _, s := range res.Sets {
 		for _, a := range sorted(s) {
 			p := a.Properties
-			if err := cw.Write([]string{s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), a.Name, p.Cluster, p.Node, p.Namespace, p.Tenant, p.Team, p.CostCenter,
+			if err := cw.Write([]string{s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339),
+				text(a.Name), text(p.Cluster), text(p.Node), text(p.Namespace), text(p.Tenant), text(p.Team), text(p.CostCenter),
 				num(a.CPUCoreHours), money(a.CPUCost), num(a.RAMByteHours), money(a.RAMCost), num(a.GPUHours), money(a.GPUCost),
 				money(a.IdleCost()), money(a.SharedCost), money(a.TotalCost()),
-				num(a.CPUEfficiency()), num(a.RAMEfficiency()), num(a.TotalEfficiency()), res.Currency}); err != nil {
+				num(a.CPUEfficiency()), num(a.RAMEfficiency()), num(a.TotalEfficiency()), text(res.Currency)}); err != nil {
 				return err
 			}
 		}

@@ -170,6 +170,8 @@ func (p *Page) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 		case errors.As(err, &pe):
 		case errors.Is(err, cost.ErrForbidden):
 			status = http.StatusForbidden
+		case errors.Is(err, cost.ErrBusy):
+			status = http.StatusTooManyRequests
 		default:
 			p.opts.Logger.ErrorContext(r.Context(), "chargeback page", "err", err)
 			v.Error = "computing the allocation failed while reading Prometheus; Tollgate's log has the details"

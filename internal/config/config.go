@@ -75,7 +75,27 @@ type Cost struct {
 	// MetricsInterval is how stale the tollgate_cost_* gauges may get
 	// before a scrape recomputes them (default 5m).
 	MetricsInterval Duration `yaml:"metrics_interval"`
+	// MaxQuerySteps bounds window ÷ resolution of one allocation (default
+	// DefaultCostMaxQuerySteps): 400 days at the default 1h resolution
+	// fit, 400 days at 1m do not.
+	MaxQuerySteps int `yaml:"max_query_steps"`
+	// MaxConcurrentPerTenant bounds the allocations computed at once for
+	// one tenant, admins together counting as one (default
+	// DefaultCostMaxConcurrentPerTenant); beyond it the API answers 429.
+	MaxConcurrentPerTenant int `yaml:"max_concurrent_per_tenant"`
 }
+
+// Defaults of the cost section's bounds.
+const (
+	// DefaultCostMaxQuerySteps is above the 9,600 steps of the longest
+	// default query (400 days at 1h) and Prometheus's 11,000 points per
+	// series and query.
+	DefaultCostMaxQuerySteps          = 10_000
+	DefaultCostMaxConcurrentPerTenant = 2
+	// minCostQuerySteps is what the chargeback page's month view needs
+	// (31 days at 1h); below it the page fails for a month.
+	minCostQuerySteps = 31 * 24
+)
 
 // DefaultPrices are hourly prices per resource.
 type DefaultPrices struct {
@@ -295,6 +315,12 @@ func (f *File) ApplyDefaults() {
 		if c.MetricsInterval == 0 {
 			c.MetricsInterval = Duration(DefaultCostMetricsInterval)
 		}
+		if c.MaxQuerySteps == 0 {
+			c.MaxQuerySteps = DefaultCostMaxQuerySteps
+		}
+		if c.MaxConcurrentPerTenant == 0 {
+			c.MaxConcurrentPerTenant = DefaultCostMaxConcurrentPerTenant
+		}
 	}
 }
 
@@ -420,6 +446,15 @@ func (c *Cost) validate() problem.List {
 		if !namespaceRE.MatchString(ns) {
 			ps.Add(fmt.Sprintf("cost.shared_namespaces[%d]", i), fmt.Sprintf("%q is not a namespace name", ns), "list exact namespace names such as kube-system")
 		}
+	}
+	switch {
+	case c.MaxQuerySteps < 0:
+		ps.Add("cost.max_query_steps", "is negative", fmt.Sprintf("leave it out for the default of %d steps (400 days at 1h)", DefaultCostMaxQuerySteps))
+	case c.MaxQuerySteps > 0 && c.MaxQuerySteps < minCostQuerySteps:
+		ps.Warn("cost.max_query_steps", fmt.Sprintf("%d steps is less than a month at the default 1h resolution (%d)", c.MaxQuerySteps, minCostQuerySteps), "the chargeback page's month views will be refused; give at least 744")
+	}
+	if c.MaxConcurrentPerTenant < 0 {
+		ps.Add("cost.max_concurrent_per_tenant", "is negative", fmt.Sprintf("leave it out for the default of %d, or give how many allocations one tenant may compute at once", DefaultCostMaxConcurrentPerTenant))
 	}
 	if c.SharedOverheadMonthly < 0 {
 		ps.Add("cost.shared_overhead_monthly", "is negative", "give the fixed monthly cost to share, e.g. 1500")
