@@ -56,6 +56,7 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/promenforce/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/logqlenforce/
+	$(GO) test -run '^$$' -fuzz '^FuzzLexCostModel$$' -fuzztime $(FUZZTIME) ./proxy/logqlenforce/
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
 
 clean:

@@ -13,11 +13,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/internal/cputime"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 )
@@ -123,15 +123,6 @@ func (st *boundsStack) post(t *testing.T, token, path string, form url.Values) (
 	return resp.StatusCode, string(body)
 }
 
-func processCPU(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // Every red-team query is a 400 in the API's own format, naming the bound,
 // before any backend sees it, for a bounded amount of CPU. Before the
 // bounds, the first killed the process (fatal stack overflow), the second
@@ -155,9 +146,9 @@ func TestHostileQueriesAreRefusedByTheGateway(t *testing.T) {
 		{"format_query", "/loki/api/v1/format_query", comment, "too long", false},
 	}
 	for _, tc := range cases {
-		before := processCPU(t)
+		before := cputime.Process(t)
 		status, body := st.post(t, tenantToken, tc.path, url.Values{"query": {tc.query}})
-		spent := processCPU(t) - before
+		spent := cputime.Process(t) - before
 		if status != http.StatusBadRequest || !strings.Contains(body, tc.bound) {
 			t.Errorf("%s: %d %.300s, want 400 naming %s", tc.name, status, body, tc.bound)
 		}

@@ -3,24 +3,15 @@ package logqlenforce
 import (
 	"errors"
 	"strings"
-	"syscall"
 	"testing"
 	"text/scanner"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tollgate-dev/tollgate/internal/cputime"
 	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 )
-
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // The red team's LogQL findings. Each query made Loki's parser run for tens
 // of seconds behind a pre-check that did not see it coming; each is now
@@ -38,7 +29,7 @@ func TestRedTeamQueriesAreRefusedCheaply(t *testing.T) {
 		"a Kelvin sign":     `{app="a"} | logfmt | ` + strings.Repeat("top\u212a=\"1\" and ", 700) + `x="1"`,
 		"numbers and units": `{app="a"} | logfmt | x > ` + strings.Repeat("1.", 5000) + `1`,
 	} {
-		before := cpuTime(t)
+		before := cputime.Process(t)
 		_, err := Query(q, one)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "too long") {
 			t.Errorf("%s (%d bytes): %v, want a refusal as too expensive", name, len(q), err)
@@ -46,7 +37,7 @@ func TestRedTeamQueriesAreRefusedCheaply(t *testing.T) {
 		if err := New(querybounds.Limits{}).CheckBounds(q); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: CheckBounds (used for format_query): %v", name, err)
 		}
-		if spent := cpuTime(t) - before; spent > time.Second {
+		if spent := cputime.Process(t) - before; spent > time.Second {
 			t.Errorf("%s: refusing took %v of CPU", name, spent)
 		}
 	}
@@ -62,12 +53,12 @@ func TestPreCheckIsLinear(t *testing.T) {
 	if !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxBytes {
 		t.Fatalf("got %v, want the size bound", err)
 	}
-	before := cpuTime(t)
+	before := cputime.Process(t)
 	_, err = New(querybounds.Limits{MaxBytes: 1 << 20}).Query(q, one)
 	if !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
 		t.Fatalf("got %v, want the depth bound", err)
 	}
-	if spent := cpuTime(t) - before; spent > time.Second {
+	if spent := cputime.Process(t) - before; spent > time.Second {
 		t.Fatalf("refusing took %v of CPU", spent)
 	}
 }

@@ -3,27 +3,16 @@ package promenforce
 import (
 	"errors"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/tollgate-dev/tollgate/internal/cputime"
 	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 )
 
 var boundsTenant = labels.MustNewMatcher(labels.MatchEqual, "namespace", "team-a")
-
-// cpuTime is the process's user+system CPU time: work done, whatever the
-// machine's load does to wall time.
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func nested(fn string, n int) string {
 	return strings.Repeat(fn+"(", n) + "up" + strings.Repeat(")", n)
@@ -58,10 +47,10 @@ func TestDeepNestingIsRefusedBeforeParsing(t *testing.T) {
 	// With the size bound raised as far as the body limit, the depth
 	// estimate refuses it, without the parser.
 	big := NewWithLimits(querybounds.Limits{MaxBytes: 4 << 20})
-	before := cpuTime(t)
+	before := cputime.Process(t)
 	_, err = big.Query(q, boundsTenant)
 	wantExceeded(t, err, querybounds.KeyMaxDepth)
-	if spent := cpuTime(t) - before; spent > 2*time.Second {
+	if spent := cputime.Process(t) - before; spent > 2*time.Second {
 		t.Fatalf("refusing took %v of CPU; the estimate is one pass over the tokens", spent)
 	}
 }
@@ -73,10 +62,10 @@ func TestOperatorChainsAreRefusedCheaply(t *testing.T) {
 	for _, op := range []string{"+", " or ", "^", " and on(a) "} {
 		q := chain(op, 200_000/len("up"+op))
 		e := NewWithLimits(querybounds.Limits{MaxBytes: 1 << 20})
-		before := cpuTime(t)
+		before := cputime.Process(t)
 		_, err := e.Query(q, boundsTenant)
 		wantExceeded(t, err, querybounds.KeyMaxDepth)
-		if spent := cpuTime(t) - before; spent > 2*time.Second {
+		if spent := cputime.Process(t) - before; spent > 2*time.Second {
 			t.Fatalf("%q chain: refusing took %v of CPU", op, spent)
 		}
 	}
