@@ -275,25 +275,27 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	up, err := url.Parse(cfg.Upstreams.Prometheus)
-	if err != nil {
-		return nil, fmt.Errorf("upstreams.prometheus: %w", err)
-	}
 	if transport == nil {
 		transport = NewTransport()
 	}
-	prom := promproxy.New(promproxy.Options{
-		Upstream:         up,
-		Transport:        transport,
-		MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
-		Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
-		ExtraParams:      cfg.Proxy.ExtraParams,
-		OrgID:            cfg.Upstreams.PrometheusOrgID,
-		QueryLimits:      cfg.Proxy.QueryLimits(),
-		MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
-		Logger:           logger,
-	})
-	apis := []API{prom}
+	var apis []API
+	if cfg.Upstreams.Prometheus != "" {
+		up, err := url.Parse(cfg.Upstreams.Prometheus)
+		if err != nil {
+			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
+		}
+		apis = append(apis, promproxy.New(promproxy.Options{
+			Upstream:         up,
+			Transport:        transport,
+			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams:      cfg.Proxy.ExtraParams,
+			OrgID:            cfg.Upstreams.PrometheusOrgID,
+			QueryLimits:      cfg.Proxy.QueryLimits(),
+			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+			Logger:           logger,
+		}))
+	}
 	if cfg.Upstreams.Loki != "" {
 		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
 		if err != nil {
@@ -336,6 +338,9 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 				return nil, fmt.Errorf("registering the cost metrics: %w", err)
 			}
 		}
+	}
+	if len(apis) == 0 {
+		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki or both")
 	}
 	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
 	if reg != nil {

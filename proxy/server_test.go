@@ -188,3 +188,36 @@ func TestMetricsOnlyForAdmins(t *testing.T) {
 		t.Errorf("%d requests reached the upstream, want only the admin's query", *hits)
 	}
 }
+
+// A gateway in front of Loki alone serves Loki's API and answers
+// Prometheus paths as unknown, in Loki's format.
+func TestLokiOnlyGateway(t *testing.T) {
+	loki := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"streams","result":[]}}`)
+	}))
+	t.Cleanup(loki.Close)
+	cfg, _, err := config.Parse("loki-only.yaml", []byte(`
+upstreams: {loki: "`+loki.URL+`"}
+tenancy:
+  label: namespace
+  tenants:
+    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod]}
+auth:
+  tokens:
+    - {name: ci, sha256: "`+identity.HashToken("secret")+`", groups: [team-payments]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := FromConfig(cfg, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := do(s, "127.0.0.1:1", `/loki/api/v1/query?query={app="a"}`, "Authorization", "Bearer secret"); w.Code != http.StatusOK {
+		t.Fatalf("Loki query: %d %s", w.Code, w.Body)
+	}
+	w := do(s, "127.0.0.1:1", "/api/v1/query?query=up", "Authorization", "Bearer secret")
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "it serves these APIs: loki") || strings.HasPrefix(w.Body.String(), "{") {
+		t.Fatalf("Prometheus path: %d %s", w.Code, w.Body)
+	}
+}

@@ -44,7 +44,10 @@ Exit status: 0 when the file is valid, 1 when it has errors.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s is valid: listen %s, prometheus %s", args[0], cfg.Listen, cfg.Upstreams.Prometheus)
+			fmt.Fprintf(out, "%s is valid: listen %s", args[0], cfg.Listen)
+			if cfg.Upstreams.Prometheus != "" {
+				fmt.Fprintf(out, ", prometheus %s", cfg.Upstreams.Prometheus)
+			}
 			if cfg.Upstreams.Loki != "" {
 				fmt.Fprintf(out, ", loki %s", cfg.Upstreams.Loki)
 			}

@@ -110,7 +110,8 @@ type DefaultPrices struct {
 type Upstreams struct {
 	// Prometheus is the base URL of a Prometheus-compatible query API
 	// (Prometheus, Thanos Query, Mimir/Cortex query frontend). A path prefix
-	// such as http://mimir/prometheus is kept.
+	// such as http://mimir/prometheus is kept. Optional when Loki is set:
+	// a gateway may serve Loki alone.
 	Prometheus string `yaml:"prometheus"`
 	// PrometheusOrgID, when set, is sent as X-Scope-OrgID on every request to
 	// the Prometheus upstream, as Mimir and Cortex require. Client copies of
@@ -335,10 +336,14 @@ func (f *File) Validate() problem.List {
 			ps.Add("metrics_listen", fmt.Sprintf("%q is the gateway's own listen address", f.MetricsListen), "use another port, reachable only by Prometheus and the kubelet, e.g. 0.0.0.0:9092; or remove metrics_listen and scrape /metrics with an admin token")
 		}
 	}
-	if f.Upstreams.Prometheus == "" {
-		ps.Add("upstreams.prometheus", "is missing", "set it to the base URL of Prometheus, Thanos Query or the Mimir query frontend, e.g. http://prometheus:9090")
-	} else {
+	switch {
+	case f.Upstreams.Prometheus == "" && f.Upstreams.Loki == "":
+		ps.Add("upstreams", "names no backend", "set upstreams.prometheus to the base URL of Prometheus, Thanos Query or the Mimir query frontend (e.g. http://prometheus:9090), upstreams.loki to Loki's, or both")
+	case f.Upstreams.Prometheus != "":
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
+	}
+	if f.Cost != nil && f.Upstreams.Prometheus == "" && f.Upstreams.Loki != "" {
+		ps.Add("cost", "needs upstreams.prometheus", "the cost engine reads kube-state-metrics and cAdvisor series from Prometheus: set upstreams.prometheus, or remove the cost section")
 	}
 	if f.Upstreams.Loki != "" {
 		checkURL(&ps, "upstreams.loki", f.Upstreams.Loki)
