@@ -313,6 +313,37 @@ func TestE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("absent keeps the labels the tenant's own data would give", func(t *testing.T) {
+		metric := func(c caller, q string) string {
+			data := e.ok(t, c, http.MethodGet, "/api/v1/query", url.Values{"query": {q}, "time": {e.evalTime}})
+			var v struct {
+				Result []struct {
+					Metric map[string]string `json:"metric"`
+				} `json:"result"`
+			}
+			if err := json.Unmarshal(data, &v); err != nil || len(v.Result) != 1 {
+				t.Fatalf("%s: %s", q, data)
+			}
+			return fmt.Sprint(v.Result[0].Metric)
+		}
+		for _, tc := range []struct {
+			c caller
+			q string
+		}{
+			{checkout, `absent(tollgate_demo_namespace_marker{namespace="team-checkout-prod", app="gone"})`},
+			{checkout, `absent(tollgate_demo_namespace_marker{app="gone"})`},
+			{checkout, `absent_over_time(tollgate_demo_namespace_marker{app="gone"}[5m])`},
+			{payments, `absent_over_time(tollgate_demo_namespace_marker{namespace="team-payments-prod", app="gone"}[5m])`},
+			{payments, `absent(tollgate_demo_namespace_marker{app="gone"})`},
+		} {
+			// The series are absent from every namespace, so the admin's
+			// answer on the whole cluster is the tenant's own-data answer.
+			if got, want := metric(tc.c, tc.q), metric(admin, tc.q); got != want {
+				t.Errorf("%s: %s: labels %s, want %s", tc.c.name, tc.q, got, want)
+			}
+		}
+	})
+
 	t.Run("query_range", func(t *testing.T) {
 		end, _ := strconv.ParseInt(e.evalTime, 10, 64)
 		for _, m := range methods {

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tollgate-dev/tollgate/proxy/querybounds"
-	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // ErrInvalid wraps errors caused by a query that does not parse; the proxy
@@ -151,10 +150,13 @@ func walk(node parser.Node, m *labels.Matcher) error {
 	case nil:
 		return nil
 	case *parser.VectorSelector:
-		// A fresh slice: the parser may share backing arrays, and a shared
-		// append could leak the matcher into a sibling selector.
-		ms := make([]*labels.Matcher, 0, len(n.LabelMatchers)+1)
-		n.LabelMatchers = append(append(ms, n.LabelMatchers...), m)
+		// m is nil for a selector confineAbsent has already confined.
+		if m != nil {
+			// A fresh slice: the parser may share backing arrays, and a
+			// shared append could leak the matcher into a sibling selector.
+			ms := make([]*labels.Matcher, 0, len(n.LabelMatchers)+1)
+			n.LabelMatchers = append(append(ms, n.LabelMatchers...), m)
+		}
 		return walkDuration(n.OriginalOffsetExpr, m)
 	case *parser.MatrixSelector:
 		vs, ok := n.VectorSelector.(*parser.VectorSelector)
@@ -189,6 +191,12 @@ func walk(node parser.Node, m *labels.Matcher) error {
 		}
 		if why, refused := refusedFunctions[n.Func.Name]; refused {
 			return fmt.Errorf("%w: %s", ErrRefused, why)
+		}
+		if absentFunctions[n.Func.Name] && len(n.Args) == 1 {
+			if vs := directSelector(n.Args[0]); vs != nil {
+				confineAbsent(vs, m)
+				return walk(n.Args[0], nil)
+			}
 		}
 		for _, a := range n.Args {
 			if err := walk(a, m); err != nil {
@@ -225,6 +233,11 @@ func walkDuration(d *parser.DurationExpr, m *labels.Matcher) error {
 	if d == nil {
 		return nil
 	}
+	if m == nil {
+		// Inside a selector confineAbsent handled; durations hold no
+		// selectors today, and any that appear later are refused by verify.
+		return nil
+	}
 	if err := walk(d.LHS, m); err != nil {
 		return err
 	}
@@ -259,7 +272,7 @@ func Unconfined(expr parser.Expr, m *labels.Matcher) (bad string) {
 		if !ok || bad != "" {
 			return nil
 		}
-		if !tenancy.HasMatcher(vs.LabelMatchers, m) {
+		if !Confined(vs.LabelMatchers, m) {
 			bad = vs.String()
 		}
 		return nil

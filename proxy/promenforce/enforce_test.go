@@ -67,7 +67,7 @@ func TestQueryCoversEveryNodeType(t *testing.T) {
 		{"fill modifier", `a + fill(0) b`, `a{namespace="team-a"} + fill (0) b{namespace="team-a"}`},
 		// Call
 		{"label_replace onto the enforced label", `label_replace(up, "namespace", "victim", "", "")`, `label_replace(up{namespace="team-a"}, "namespace", "victim", "", "")`},
-		{"absent", `absent(nothing)`, `absent(nothing{namespace="team-a"})`},
+		{"absent", `absent(nothing)`, `absent(nothing{namespace=~"team-a"})`},
 		{"histogram_quantile", `histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m])))`, `histogram_quantile(0.99, sum by (le) (rate(h_bucket{namespace="team-a"}[5m])))`},
 		{"timestamp of selector", `timestamp(up)`, `timestamp(up{namespace="team-a"})`},
 		// ParenExpr, UnaryExpr
@@ -202,5 +202,31 @@ func TestQueryDoesNotShareState(t *testing.T) {
 	}
 	if b != `a{namespace=~"team-a|team-b-.*"} + a{namespace=~"team-a|team-b-.*"}` {
 		t.Errorf("second: %s", b)
+	}
+}
+
+// absent() builds its answer's labels from its selector's equality
+// matchers and drops a label matched twice. Through Tollgate the labels
+// must be those the same query gives on the tenant's own data: the tenant
+// matcher is added as a regex (no label), or not at all where the user's
+// own equality matcher already lies inside the tenant's namespaces.
+func TestAbsentKeepsItsLabels(t *testing.T) {
+	runQueryCases(t, []queryCase{
+		{"own namespace kept", `absent({namespace="team-a", app="gone"})`, `absent({app="gone",namespace="team-a"})`},
+		{"no namespace gained", `absent({app="gone"})`, `absent({app="gone",namespace=~"team-a"})`},
+		{"over time", `absent_over_time(up{namespace="team-a"}[5m])`, `absent_over_time(up{namespace="team-a"}[5m])`},
+		{"over time, no namespace", `absent_over_time(up[5m])`, `absent_over_time(up{namespace=~"team-a"}[5m])`},
+		{"another namespace stays confined", `absent({namespace="victim"})`, `absent({namespace="victim",namespace=~"team-a"})`},
+		{"an empty value is no confinement", `absent({namespace="", app="x"})`, `absent({app="x",namespace="",namespace=~"team-a"})`},
+		{"a regex of the user's is no confinement", `absent({namespace=~"team-a|victim"})`, `absent({namespace=~"team-a",namespace=~"team-a|victim"})`},
+		{"not a direct selector", `absent(sum(up))`, `absent(sum(up{namespace="team-a"}))`},
+	})
+	got, err := New().Query(`absent({namespace="team-b-1", app="gone"})`, many)
+	if err != nil || got != `absent({app="gone",namespace="team-b-1"})` {
+		t.Fatalf("several namespaces, one of them written: %q %v", got, err)
+	}
+	got, err = New().Query(`absent({app="gone"})`, many)
+	if err != nil || !strings.Contains(got, `namespace=~"team-a|team-b-.*"`) {
+		t.Fatalf("several namespaces: %q %v", got, err)
 	}
 }
