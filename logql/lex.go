@@ -253,8 +253,12 @@ func scanDecimal(s string, start int) (end int, isInt bool, msg string) {
 		}
 		digits()
 	}
-	if i < len(s) && s[i] == '_' {
+	switch {
+	case i < len(s) && s[i] == '_':
 		return 0, false, "digit separators (_) are not supported in numbers"
+	case i < len(s) && (s[i] == 'p' || s[i] == 'P'):
+		// Go's scanner reads 1PB as a number with a p exponent, and fails.
+		return 0, false, "'p' exponent requires hexadecimal mantissa"
 	}
 	return i, isInt, ""
 }

@@ -180,6 +180,9 @@ func describe(t token) string {
 	case tokIdent, tokKeyword, tokFunction:
 		return fmt.Sprintf("%s %q", t.kind, t.text)
 	}
+	if _, ok := punctuation(t.kind); ok {
+		return t.kind.String()
+	}
 	if len(t.text) > 40 {
 		return fmt.Sprintf("%s %s…", t.kind, t.text[:40])
 	}
