@@ -4,20 +4,29 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/util/strutil"
 )
 
 // ParseLabels parses the label set of a pushed stream, in the form Loki's
-// push API carries it: {name="value", …}. Names are identifiers, or
-// double-quoted (Prometheus 3's form for other UTF-8 names, which the
-// caller may refuse); values are "…", '…' or `…` strings; a trailing comma
-// is allowed. As in Loki, a label with an empty value is dropped, and a
-// name given twice is kept twice, so that the caller can refuse it.
+// push API carries it: {name="value", …}, as Loki reads it (with
+// Prometheus's ParseMetric). Names are identifiers, or quoted (Prometheus
+// 3's form for other UTF-8 names, which the caller may refuse); values are
+// "…", '…' or `…` strings; a trailing comma is allowed, and an empty text
+// is no labels. A label with an empty value is dropped, and a name given
+// twice is kept twice, so that the caller can refuse it. A metric name
+// before the braces, which no push client sends, is refused.
 func ParseLabels(s string) (labels.Labels, error) {
+	if !utf8.ValidString(s) {
+		return labels.EmptyLabels(), errors.New("invalid UTF-8")
+	}
 	r := labelReader{s: s}
 	r.skipSpace()
+	if r.i == len(r.s) {
+		return labels.EmptyLabels(), nil // as in Loki: no labels at all
+	}
 	if !r.take('{') {
 		return labels.EmptyLabels(), r.errorf(`expected "{"`)
 	}
@@ -36,7 +45,7 @@ func ParseLabels(s string) (labels.Labels, error) {
 			return labels.EmptyLabels(), r.errorf(`expected "=" after label name %q`, name)
 		}
 		r.skipSpace()
-		value, err := r.quoted(`"'`+"`", "a label value")
+		value, err := r.quoted(quotes, "a label value")
 		if err != nil {
 			return labels.EmptyLabels(), err
 		}
@@ -56,6 +65,9 @@ func ParseLabels(s string) (labels.Labels, error) {
 	b.Sort()
 	return b.Labels().WithoutEmpty(), nil
 }
+
+// quotes are the quotes of Prometheus's strings.
+const quotes = "\"'`"
 
 type labelReader struct {
 	s string
@@ -80,10 +92,10 @@ func (r *labelReader) take(c byte) bool {
 	return false
 }
 
-// name reads [a-zA-Z_][a-zA-Z0-9_]* or a double-quoted name.
+// name reads [a-zA-Z_][a-zA-Z0-9_]* or a quoted name.
 func (r *labelReader) name() (string, error) {
-	if r.i < len(r.s) && r.s[r.i] == '"' {
-		return r.quoted(`"`, "a label name")
+	if r.i < len(r.s) && strings.IndexByte(quotes, r.s[r.i]) >= 0 {
+		return r.quoted(quotes, "a label name")
 	}
 	start := r.i
 	for r.i < len(r.s) {
