@@ -33,7 +33,7 @@ type corpusQuery struct {
 // several lines between a line ">>>" and a line "<<<"; a line beginning
 // with "!" is a query Tollgate refuses on purpose; lines beginning with
 // ";;" and blank lines are comments.
-func readCorpus(t *testing.T) []corpusQuery {
+func readCorpus(t testing.TB) []corpusQuery {
 	t.Helper()
 	f, err := os.Open("testdata/corpus.logql")
 	if err != nil {

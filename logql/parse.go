@@ -113,7 +113,8 @@ type bailout struct{ err error }
 
 type parser struct {
 	lex    lexer
-	ahead  [3]token // look-ahead, ahead[:n]
+	ahead  [4]token // look-ahead: a ring of n tokens from head
+	head   int
 	n      int
 	limits querybounds.Limits
 	nest   int // current recursion depth, bounded by MaxDepth
@@ -121,23 +122,24 @@ type parser struct {
 	last   token
 }
 
+// peekAt returns the token i places ahead, i < len(p.ahead).
 func (p *parser) peekAt(i int) token {
 	for p.n <= i {
 		t := p.lex.next()
 		if p.lex.err != nil {
 			panic(bailout{p.lex.err})
 		}
-		p.ahead[p.n] = t
+		p.ahead[(p.head+p.n)%len(p.ahead)] = t
 		p.n++
 	}
-	return p.ahead[i]
+	return p.ahead[(p.head+i)%len(p.ahead)]
 }
 
 func (p *parser) peek() token { return p.peekAt(0) }
 
 func (p *parser) next() token {
 	t := p.peek()
-	copy(p.ahead[:], p.ahead[1:p.n])
+	p.head = (p.head + 1) % len(p.ahead)
 	p.n--
 	p.last = t
 	return t

@@ -22,8 +22,22 @@ func unquote(text string) (string, error) { return strutil.Unquote(text) }
 // checkMatcherRegexp checks the value of =~ and !~ as Prometheus's
 // labels.NewMatcher, which Loki uses, parses it.
 func checkMatcherRegexp(v string) error {
+	if literalAlternatives(v) {
+		return nil // as in Prometheus, which does not parse these
+	}
 	_, err := syntax.Parse(v, syntax.Perl|syntax.DotNL)
 	return err
+}
+
+// literalAlternatives reports whether v is literal text, or literal texts
+// joined by |: valid whatever they are.
+func literalAlternatives(v string) bool {
+	for _, part := range strings.Split(v, "|") {
+		if regexp.QuoteMeta(part) != part {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRegexp checks a regular expression as Go's regexp.Compile parses
