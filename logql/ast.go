@@ -10,10 +10,12 @@
 // Parsing is linear in the query's length and bounded: the depth and the
 // size of the tree are checked while it is built (proxy/querybounds), so
 // whatever walks or prints a tree afterwards recurses a bounded number of
-// times. What Loki refuses, Parse refuses, with one exception the caller
-// decides on: a stream selector whose matchers all match the empty string
-// ({app=~".*"}), which Loki refuses on its own but accepts once another
-// matcher is added (see CheckSelectors).
+// times. What Loki refuses, the parser refuses, with one exception: a
+// stream selector whose matchers all match the empty string ({app=~".*"},
+// {}), which Loki refuses on its own but accepts once a matcher such as a
+// tenant's is added. And Loki's lexer does work quadratic in the query's
+// length on some valid queries; the parser computes that work and refuses
+// queries over MaxLokiLexCost.
 //
 // Tokens keep their text: a duration, byte size, number or string prints
 // exactly as it was written.

@@ -10,11 +10,14 @@ import (
 	"github.com/prometheus/prometheus/util/strutil"
 )
 
-// lexer reads tokens on demand, left to right, and never goes back: every
-// byte of the query is read once, plus a look-ahead of a few bytes after a
-// function name and after a number. That keeps parsing linear in the
-// query's length, where Loki's lexer reads the rest of the query after
-// every function name that is not a call.
+// lexer reads tokens on demand, left to right. Every byte of the query is
+// read once, but for two look-aheads: the spaces and at most a word after a
+// function name (is a call next?), and the run of unit characters after a
+// number (is it a duration or a byte size?), which the next tokens read
+// again when it is not. A valid query has at most three tokens in such a
+// run, and the parser stops at the first token it cannot use, so parsing
+// stays linear in the query's length, where Loki's lexer reads the rest of
+// the query after every function name that is not a call.
 //
 // The tokens are Loki's: text/scanner's Go tokens as Loki v3.7 reads them,
 // with its own rules for # comments, [ranges], --flags, durations and byte
