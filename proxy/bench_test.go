@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
-	"github.com/grafana/loki/v3/pkg/logproto"
+	"github.com/grafana/loki/pkg/push"
 
 	"github.com/tollgate-dev/tollgate/internal/testenv"
 )
@@ -108,14 +108,14 @@ auth:
 	// does not make one path cheaper than the other.
 	const bodies = 64
 	makeBody := func(k int) []byte {
-		var req logproto.PushRequest
-		s := logproto.Stream{Labels: fmt.Sprintf(`{namespace="team-payments-prod", app="bench", path="%d"}`, k%2)}
+		var req push.PushRequest
+		s := push.Stream{Labels: fmt.Sprintf(`{namespace="team-payments-prod", app="bench", path="%d"}`, k%2)}
 		base := time.Now().Add(-time.Minute).Add(time.Duration(k) * time.Millisecond)
 		for i := 0; i < linesPerPush; i++ {
-			s.Entries = append(s.Entries, logproto.Entry{Timestamp: base.Add(time.Duration(i) * time.Microsecond),
+			s.Entries = append(s.Entries, push.Entry{Timestamp: base.Add(time.Duration(i) * time.Microsecond),
 				Line: fmt.Sprintf("level=info method=GET path=/api/pay/%06d status=200 duration_ms=%d trace=%016x", i, i%97, k*linesPerPush+i)})
 		}
-		req.Streams = []logproto.Stream{s}
+		req.Streams = []push.Stream{s}
 		raw, err := req.Marshal()
 		if err != nil {
 			b.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/gorilla/websocket"
-	"github.com/grafana/loki/v3/pkg/logproto"
+	"github.com/grafana/loki/pkg/push"
 
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
@@ -405,14 +405,14 @@ func TestLokiE2E(t *testing.T) {
 				}
 				body, _ = json.Marshal(map[string]any{"streams": ss})
 			} else {
-				var req logproto.PushRequest
+				var req push.PushRequest
 				for i, s := range streams {
 					ls := make([]string, 0, len(s))
 					for k, v := range s {
 						ls = append(ls, fmt.Sprintf("%s=%q", k, v))
 					}
 					sort.Strings(ls)
-					req.Streams = append(req.Streams, logproto.Stream{Labels: "{" + strings.Join(ls, ", ") + "}", Entries: []logproto.Entry{{Timestamp: ts.Add(time.Duration(i)), Line: "pushed " + s["marker"]}}})
+					req.Streams = append(req.Streams, push.Stream{Labels: "{" + strings.Join(ls, ", ") + "}", Entries: []push.Entry{{Timestamp: ts.Add(time.Duration(i)), Line: "pushed " + s["marker"]}}})
 				}
 				raw, _ := req.Marshal()
 				body = snappy.Encode(nil, raw)
@@ -494,8 +494,8 @@ func TestLokiE2E(t *testing.T) {
 	// lets the push through, it would break the queries above too.)
 	t.Run("poisoned label names are refused", func(t *testing.T) {
 		ts := strconv.FormatInt(time.Now().UnixNano(), 10)
-		var pb logproto.PushRequest
-		pb.Streams = []logproto.Stream{{Labels: `{app="poison", "k8s.namespace"="team-payments-prod", namespace="team-payments-prod"}`, Entries: []logproto.Entry{{Timestamp: time.Now(), Line: "poisoned protobuf"}}}}
+		var pb push.PushRequest
+		pb.Streams = []push.Stream{{Labels: `{app="poison", "k8s.namespace"="team-payments-prod", namespace="team-payments-prod"}`, Entries: []push.Entry{{Timestamp: time.Now(), Line: "poisoned protobuf"}}}}
 		raw, _ := pb.Marshal()
 		for _, p := range []struct {
 			name, contentType string

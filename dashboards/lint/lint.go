@@ -16,11 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grafana/loki/v3/pkg/logql/syntax"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/tollgate-dev/tollgate/logql"
 	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
 	"github.com/tollgate-dev/tollgate/proxy/promenforce"
 )
@@ -447,7 +447,7 @@ func (l *linter) guess(where, expr string) {
 		l.promql(where, expr)
 		return
 	}
-	if _, err := syntax.ParseExprWithoutValidation(q); err == nil && len(q) <= maxQueryLen {
+	if _, err := logql.ParseExpr(q); err == nil && len(q) <= maxQueryLen {
 		l.logql(where, expr)
 		return
 	}
@@ -509,19 +509,19 @@ func (l *linter) logql(where, expr string) {
 		l.add(where, RuleLogQL, fmt.Sprintf("is %d bytes long; Loki is slow to parse long queries", len(q)))
 		return
 	}
-	// The proxy's path: the lexer cost guard, Loki's parser, Loki's
-	// validation; the same query Tollgate would send on.
+	// The proxy's path: Tollgate's parser with Loki's rules, the
+	// confinement, and the check of what Tollgate would send on.
 	if _, err := logqlenforce.Query(q, lintMatcher); err != nil {
 		l.add(where, RuleLogQL, fmt.Sprintf("does not parse once variables are substituted: %v (query: %s)", oneLine(err), oneLine(q)))
 		return
 	}
-	e, err := syntax.ParseExprWithoutValidation(q)
+	e, err := logql.ParseExpr(q)
 	if err != nil {
 		return
 	}
-	e.Walk(func(n syntax.Expr) bool {
-		if r, ok := n.(*syntax.LogRangeExpr); ok && r.Interval != autoSentinel {
-			l.add(where, RuleLogRange, fmt.Sprintf("a log range of [%s]: use [$__auto], which Grafana sets from the panel's width and time range", model.Duration(r.Interval)))
+	logql.Inspect(e, func(n logql.Node) bool {
+		if r, ok := n.(*logql.LogRange); ok && r.Range.Value != autoSentinel {
+			l.add(where, RuleLogRange, fmt.Sprintf("a log range of [%s]: use [$__auto], which Grafana sets from the panel's width and time range", model.Duration(r.Range.Value)))
 		}
 		return true
 	})

@@ -30,40 +30,56 @@ func runQueryCases(t *testing.T, cases []queryCase) {
 	}
 }
 
-// Expected outputs follow Loki's printer (matchers in written order, ours
-// last; no space before a range; binary operations parenthesised); they were
-// checked by hand against the input.
+// Expected outputs are the input as written, with the tenant matcher last
+// in every selector: Tollgate's printer keeps every token, and spaces
+// tokens its own way. They were checked by hand against the input.
 func TestQueryCoversEveryNodeType(t *testing.T) {
 	runQueryCases(t, []queryCase{
-		// MatchersExpr
+		// LogExpr: a selector, and a pipeline with every stage kind, left
+		// exactly as written
 		{"selector", `{app="api"}`, `{app="api", namespace="team-a"}`},
-		// PipelineExpr with every stage kind, left exactly as written
 		{"line filters", `{app="api"} |= "err" != "debug" |~ "5.." or "timeout"`, `{app="api", namespace="team-a"} |= "err" != "debug" |~ "5.." or "timeout"`},
 		{"pattern filter", `{app="api"} |> "<_> error <_>"`, `{app="api", namespace="team-a"} |> "<_> error <_>"`},
 		{"parsers", `{app="api"} | json | logfmt | unpack`, `{app="api", namespace="team-a"} | json | logfmt | unpack`},
-		{"parser with expressions", `{app="api"} | json status="response.code" | logfmt --strict level`, `{app="api", namespace="team-a"} | json status="response.code" | logfmt --strict level="level"`},
+		{"parser with expressions", `{app="api"} | json status="response.code" | logfmt --strict level`, `{app="api", namespace="team-a"} | json status="response.code" | logfmt --strict level`},
 		{"regexp and pattern parsers", `{app="api"} | regexp "(?P<method>\\w+)" | pattern "<_> <path>"`, `{app="api", namespace="team-a"} | regexp "(?P<method>\\w+)" | pattern "<_> <path>"`},
-		{"label filter", `{app="api"} | logfmt | level="error" or status >= 500`, `{app="api", namespace="team-a"} | logfmt | ( level="error" or status>=500 )`},
+		{"label filter", `{app="api"} | logfmt | level="error" or status >= 500`, `{app="api", namespace="team-a"} | logfmt | level="error" or status >= 500`},
 		{"formats", `{app="api"} | line_format "{{.msg}}" | label_format svc="{{.app}}"`, `{app="api", namespace="team-a"} | line_format "{{.msg}}" | label_format svc="{{.app}}"`},
-		{"drop keep decolorize", `{app="api"} | decolorize | drop pod | keep app, level`, `{app="api", namespace="team-a"} | decolorize | drop pod | keep app,level`},
-		// LogRangeExpr and RangeAggregationExpr
+		{"drop keep decolorize", `{app="api"} | decolorize | drop pod | keep app, level`, `{app="api", namespace="team-a"} | decolorize | drop pod | keep app, level`},
+		// RangeAggregation and LogRange
 		{"rate", `rate({app="api"}[5m])`, `rate({app="api", namespace="team-a"}[5m])`},
-		{"offset", `count_over_time({app="api"}[5m] offset 1h)`, `count_over_time({app="api", namespace="team-a"}[5m] offset 1h0m0s)`},
-		{"unwrap", `quantile_over_time(0.99, {app="api"} | json | unwrap latency [5m]) by (pod)`, `quantile_over_time(0.99,{app="api", namespace="team-a"} | json | unwrap latency[5m]) by (pod)`},
-		// VectorAggregationExpr
-		{"sum by", `sum by (level) (count_over_time({app="api"} | logfmt [5m]))`, `sum by (level)(count_over_time({app="api", namespace="team-a"} | logfmt[5m]))`},
-		{"topk", `topk(2, sum by (a) (rate({app="api"}[1m])))`, `topk(2,sum by (a)(rate({app="api", namespace="team-a"}[1m])))`},
-		// BinOpExpr
-		{"ratio", `sum(rate({app="api"} |= "error" [1m])) / sum(rate({app="web"}[1m]))`, `(sum(rate({app="api", namespace="team-a"} |= "error"[1m])) / sum(rate({app="web", namespace="team-a"}[1m])))`},
-		{"bool comparison", `sum(rate({app="api"}[1m])) > bool 1`, `(sum(rate({app="api", namespace="team-a"}[1m])) > bool 1)`},
-		// LabelReplaceExpr
-		{"label_replace onto the enforced label", `label_replace(rate({app="api"}[1m]), "namespace", "victim", "", "")`, `label_replace(rate({app="api", namespace="team-a"}[1m]),"namespace","victim","","")`},
-		// LiteralExpr, VectorExpr: nothing to confine
-		{"vector", `vector(1)`, `vector(1.000000)`},
-		{"literal", `1 + 1`, `2`},
-		// MultiVariantExpr: the range and every variant
+		{"offset", `count_over_time({app="api"}[5m] offset 1h)`, `count_over_time({app="api", namespace="team-a"}[5m] offset 1h)`},
+		{"unwrap", `quantile_over_time(0.99, {app="api"} | json | unwrap latency [5m]) by (pod)`, `quantile_over_time(0.99, {app="api", namespace="team-a"} | json | unwrap latency [5m]) by (pod)`},
+		{"range written first", `sum_over_time({app="api"}[5m] | json | unwrap x)`, `sum_over_time({app="api", namespace="team-a"} | json | unwrap x [5m])`},
+		// VectorAggregation
+		{"sum by", `sum by (level) (count_over_time({app="api"} | logfmt [5m]))`, `sum by (level) (count_over_time({app="api", namespace="team-a"} | logfmt [5m]))`},
+		{"topk", `topk(2, sum by (a) (rate({app="api"}[1m])))`, `topk(2, sum by (a) (rate({app="api", namespace="team-a"}[1m])))`},
+		// BinaryExpr and ParenExpr
+		{"ratio", `sum(rate({app="api"} |= "error" [1m])) / sum(rate({app="web"}[1m]))`, `sum(rate({app="api", namespace="team-a"} |= "error" [1m])) / sum(rate({app="web", namespace="team-a"}[1m]))`},
+		{"bool comparison", `sum(rate({app="api"}[1m])) > bool 1`, `sum(rate({app="api", namespace="team-a"}[1m])) > bool 1`},
+		{"parentheses", `(sum(rate({app="api"}[1m])) + 1) * 2`, `(sum(rate({app="api", namespace="team-a"}[1m])) + 1) * 2`},
+		// LabelReplace
+		{"label_replace onto the enforced label", `label_replace(rate({app="api"}[1m]), "namespace", "victim", "", "")`, `label_replace(rate({app="api", namespace="team-a"}[1m]), "namespace", "victim", "", "")`},
+		// Literal, VectorExpr: nothing to confine
+		{"vector", `vector(1)`, `vector(1)`},
+		{"literal", `1 + 1`, `1 + 1`},
+		// Variants: the range and every variant
 		{"variants", `variants(count_over_time({app="api"}[1m]), bytes_over_time({app="api"}[1m])) of ({app="api"}[1m])`,
 			`variants(count_over_time({app="api", namespace="team-a"}[1m]), bytes_over_time({app="api", namespace="team-a"}[1m])) of ({app="api", namespace="team-a"}[1m])`},
+	})
+}
+
+// Loki's printer, which Tollgate used to print every query with, rounded
+// byte sizes and numbers and rewrote durations: what was sent to Loki was
+// not what the user wrote. Tollgate's printer keeps each token.
+func TestQueryKeepsTokensAsWritten(t *testing.T) {
+	runQueryCases(t, []queryCase{
+		{"byte size", `{app="api"} | logfmt | size >= 2.5KiB`, `{app="api", namespace="team-a"} | logfmt | size >= 2.5KiB`},
+		{"small number", `vector(0.0000001)`, `vector(0.0000001)`},
+		{"number in a filter", `{app="api"} | logfmt | ratio > 0.0000001`, `{app="api", namespace="team-a"} | logfmt | ratio > 0.0000001`},
+		{"durations", `count_over_time({app="api"} | logfmt | took > 1.5s [90s] offset 1d)`, `count_over_time({app="api", namespace="team-a"} | logfmt | took > 1.5s [90s] offset 1d)`},
+		{"strings", "{app=`raw\\d`} |= \"tab\\t\" | line_format `{{.msg}}`", "{app=`raw\\d`, namespace=\"team-a\"} |= \"tab\\t\" | line_format `{{.msg}}`"},
+		{"constant arithmetic", `sum(rate({app="api"}[1m])) * (1 / 3)`, `sum(rate({app="api", namespace="team-a"}[1m])) * (1 / 3)`},
 	})
 }
 
@@ -78,18 +94,20 @@ func TestQueryBypassClasses(t *testing.T) {
 		// (c)3: a selector Loki would refuse as too broad becomes valid,
 		// confined to the tenant
 		{"empty-compatible selector", `{app=""}`, `{app="", namespace="team-a"}`},
+		{"empty selector", `{}`, `{namespace="team-a"}`},
 		// (c)12: pipeline stages that rewrite labels run after stream
 		// selection; they are kept, and cannot widen the streams read
 		{"label_format onto the enforced label", `{app="api"} | label_format namespace="victim"`, `{app="api", namespace="team-a"} | label_format namespace="victim"`},
 		{"json extracting the enforced label", `{app="api"} | json namespace="ns" | namespace="victim"`, `{app="api", namespace="team-a"} | json namespace="ns" | namespace="victim"`},
-		{"drop the enforced label", `sum by (namespace) (count_over_time({app="api"} | drop namespace [1m]))`, `sum by (namespace)(count_over_time({app="api", namespace="team-a"} | drop namespace[1m]))`},
-		// strings that look like selectors are strings
+		{"drop the enforced label", `sum by (namespace) (count_over_time({app="api"} | drop namespace [1m]))`, `sum by (namespace) (count_over_time({app="api", namespace="team-a"} | drop namespace [1m]))`},
+		// strings and comments that look like selectors are not selectors
 		{"selector in a line filter", `{app="api"} |= "{namespace=\"victim\"}"`, `{app="api", namespace="team-a"} |= "{namespace=\"victim\"}"`},
+		{"selector in a comment", "{app=\"api\"} # {namespace=\"victim\"}\n|= \"x\"", `{app="api", namespace="team-a"} |= "x"`},
 		// (c)14: another case is another label
 		{"other case", `{Namespace="victim"}`, `{Namespace="victim", namespace="team-a"}`},
 		// (c)4: deep nesting
 		{"nested", `sum by (a) (rate({a="1"}[1m])) / on (a) group_left (b) sum by (a, b) (count_over_time({b="2"} | json [1m])) + vector(1)`,
-			`((sum by (a)(rate({a="1", namespace="team-a"}[1m])) / on (a) group_left (b) sum by (a,b)(count_over_time({b="2", namespace="team-a"} | json[1m]))) + vector(1.000000))`},
+			`sum by (a) (rate({a="1", namespace="team-a"}[1m])) / on (a) group_left (b) sum by (a, b) (count_over_time({b="2", namespace="team-a"} | json [1m])) + vector(1)`},
 	})
 }
 

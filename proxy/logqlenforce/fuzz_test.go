@@ -4,16 +4,18 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/grafana/loki/v3/pkg/logql/syntax"
+	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/tollgate-dev/tollgate/logql"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
-// FuzzQuery checks the rewriter's security property: for any query Loki's
+// FuzzQuery checks the rewriter's security property: for any query the
 // parser accepts, either the rewrite is refused, or the rewritten query
-// parses (with validation) and every stream selector in it carries the
-// tenant matcher. Selectors are collected with a traversal written here,
-// independent of the rewriter's walk and of Loki's Walk.
+// parses and every stream selector in it carries the tenant matcher.
+// Selectors are collected with a traversal written here, independent of
+// the rewriter's walk and of logql.Inspect, and counted against the
+// selectors the input has.
 func FuzzQuery(f *testing.F) {
 	for _, seed := range []string{
 		`{app="api"}`, `{namespace=~".+"}`, `{app="api"} |= "err" | json | line_format "{{.msg}}"`,
@@ -24,13 +26,17 @@ func FuzzQuery(f *testing.F) {
 		`{a="b"} |= "x" or "y" != "z"`, `variants(count_over_time({a="b"}[1m]), bytes_over_time({a="b"}[1m])) of ({a="b"}[1m])`,
 		`count_over_time({a="b"}[5m] offset 1h)`, `topk(2, sum by (a) (rate({a="b"}[1m])))`, `{a="b"} |> "<_> x"`,
 		`absent_over_time({a="b"}[1m])`, `sum(rate({a="b"}[1m])) > bool 1`, `{a="b"} | pattern "<_> <x>" | regexp "(?P<y>.)"`,
+		`(({a="b"} | x="1" or (y="2", z="3")))`, `sum_over_time(({a="b"} | json)[5m] | unwrap x)`, `{}`,
+		`variants(count_over_time({a="b"}[1m])) of ({a="b"}[1m]) + 1`,
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		if _, err := syntax.ParseExprWithoutValidation(q); err != nil {
+		in, err := logql.ParseExpr(q)
+		if err != nil {
 			return
 		}
+		want := len(selectors(t, in))
 		out, err := Query(q, many)
 		if err != nil {
 			if !errors.Is(err, ErrRefused) && !errors.Is(err, ErrInvalid) {
@@ -38,45 +44,54 @@ func FuzzQuery(f *testing.F) {
 			}
 			return
 		}
-		expr, err := syntax.ParseExpr(out)
+		expr, err := logql.ParseExpr(out)
 		if err != nil {
 			t.Fatalf("rewritten %q (from %q) does not parse: %v", out, q, err)
 		}
-		for _, sel := range selectors(t, expr) {
-
-			if !tenancy.HasMatcher(sel.Mts, many) {
+		got := selectors(t, expr)
+		if len(got) != want {
+			t.Fatalf("rewritten %q has %d selectors, %q has %d", out, len(got), q, want)
+		}
+		for _, sel := range got {
+			if !tenancy.HasMatcher(matchers(sel), many) {
 				t.Fatalf("selector %s in %q (from %q) lacks the tenant matcher", sel, out, q)
 			}
 		}
 	})
 }
 
-func selectors(t *testing.T, e syntax.Expr) []*syntax.MatchersExpr {
-	var out []*syntax.MatchersExpr
-	var visit func(syntax.Expr)
-	visit = func(e syntax.Expr) {
+func matchers(s *logql.Selector) []*labels.Matcher {
+	var out []*labels.Matcher
+	for _, m := range s.Matchers {
+		out = append(out, &labels.Matcher{Type: m.Type, Name: m.Name, Value: m.Value.Value})
+	}
+	return out
+}
+
+func selectors(t *testing.T, e logql.Expr) []*logql.Selector {
+	var out []*logql.Selector
+	var visit func(logql.Expr)
+	visit = func(e logql.Expr) {
 		switch n := e.(type) {
-		case *syntax.MatchersExpr:
-			out = append(out, n)
-		case *syntax.PipelineExpr:
-			visit(n.Left)
-		case *syntax.LogRangeExpr:
-			visit(n.Left)
-		case *syntax.RangeAggregationExpr:
-			visit(n.Left)
-		case *syntax.VectorAggregationExpr:
-			visit(n.Left)
-		case *syntax.BinOpExpr:
-			visit(n.SampleExpr)
+		case *logql.LogExpr:
+			out = append(out, n.Selector)
+		case *logql.ParenExpr:
+			visit(n.Expr)
+		case *logql.BinaryExpr:
+			visit(n.LHS)
 			visit(n.RHS)
-		case *syntax.LabelReplaceExpr:
-			visit(n.Left)
-		case *syntax.MultiVariantExpr:
-			visit(n.LogRange())
-			for _, v := range n.Variants() {
+		case *logql.RangeAggregation:
+			visit(n.Range.Log)
+		case *logql.VectorAggregation:
+			visit(n.Expr)
+		case *logql.LabelReplace:
+			visit(n.Expr)
+		case *logql.Variants:
+			for _, v := range n.Variants {
 				visit(v)
 			}
-		case *syntax.LiteralExpr, *syntax.VectorExpr:
+			visit(n.Range.Log)
+		case *logql.Literal, *logql.VectorExpr:
 		default:
 			t.Fatalf("unexpected node %T", e)
 		}

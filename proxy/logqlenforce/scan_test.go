@@ -4,37 +4,40 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"text/scanner"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/internal/cputime"
 	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 )
 
 // The red team's LogQL findings. Each query made Loki's parser run for tens
-// of seconds behind a pre-check that did not see it coming; each is now
-// refused with 400, and the refusal itself costs little CPU.
+// of seconds behind a pre-check that did not see it coming. Tollgate's own
+// parser reads each in one linear pass: the ones that are valid LogQL but
+// would cost Loki's lexer too much are refused as too long, the others as
+// the syntax errors they are; either way with 400, for little CPU, and
+// CheckBounds (format_query) refuses them too.
 func TestRedTeamQueriesAreRefusedCheaply(t *testing.T) {
 	labelsNamedRate := strings.Repeat(`rate="1" and `, 700) + `x="1"`
-	for name, q := range map[string]string{
+	for name, tc := range map[string]struct{ query, why string }{
 		// /* " */ made the old pre-check think everything after the
 		// quote was a string; Loki skips the comment and lexes the rest.
-		"a block comment hiding a quote": `/* " */ {app="a"} | logfmt | ` + labelsNamedRate,
-		"a line comment hiding a quote":  "// \"\n" + `{app="a"} | logfmt | ` + labelsNamedRate,
-		"a char literal hiding a quote":  `{app="a"} | logfmt | x='"' and ` + labelsNamedRate,
-		"a range hiding a quote":         `{app="a"} | logfmt [ " ] | ` + labelsNamedRate,
+		"a block comment hiding a quote": {`/* " */ {app="a"} | logfmt | ` + labelsNamedRate, "too long"},
+		"a line comment hiding a quote":  {"// \"\n" + `{app="a"} | logfmt | ` + labelsNamedRate, "too long"},
 		// U+212A KELVIN SIGN lower-cases to k: topK is topk to Loki.
-		"a Kelvin sign":     `{app="a"} | logfmt | ` + strings.Repeat("top\u212a=\"1\" and ", 700) + `x="1"`,
-		"numbers and units": `{app="a"} | logfmt | x > ` + strings.Repeat("1.", 5000) + `1`,
+		"a Kelvin sign": {`{app="a"} | logfmt | ` + strings.Repeat("top\u212a=\"1\" and ", 700) + `x="1"`, "too long"},
+		// Loki reads '"' as a label name here; Tollgate refuses single
+		// quotes.
+		"a char literal hiding a quote": {`{app="a"} | logfmt | x='"' and ` + labelsNamedRate, "single quotes"},
+		"a range hiding a quote":        {`{app="a"} | logfmt [ " ] | ` + labelsNamedRate, "invalid range"},
+		"numbers and units":             {`{app="a"} | logfmt | x > ` + strings.Repeat("1.", 5000) + `1`, "parse error"},
+		"a function name in a selector": {`{app="a"} | logfmt | count > 1 ` + strings.Repeat(`|= "padding" `, 400), "too long"},
 	} {
 		before := cputime.Process(t)
-		_, err := Query(q, one)
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "too long") {
-			t.Errorf("%s (%d bytes): %v, want a refusal as too expensive", name, len(q), err)
+		_, err := Query(tc.query, one)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("%s (%d bytes): %v, want a refusal naming %q", name, len(tc.query), err, tc.why)
 		}
-		if err := New(querybounds.Limits{}).CheckBounds(q); !errors.Is(err, ErrInvalid) {
+		if err := New(querybounds.Limits{}).CheckBounds(tc.query); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: CheckBounds (used for format_query): %v", name, err)
 		}
 		if spent := cputime.Process(t) - before; spent > time.Second {
@@ -45,18 +48,23 @@ func TestRedTeamQueriesAreRefusedCheaply(t *testing.T) {
 
 // The old pre-check was itself quadratic: a 400 KB rate(rate(… cost 50 s
 // before its 400. The size bound refuses it first; with the bound raised,
-// the one-pass scan refuses it by depth.
-func TestPreCheckIsLinear(t *testing.T) {
-	q := strings.Repeat("rate(", 80_000) + `{a="b"}[1m]` + strings.Repeat(")", 80_000)
-	_, err := Query(q, one)
+// the parser refuses it as soon as it reads the second rate, and refuses
+// 80,000 nested sums when it reaches the depth bound, before recursing
+// deeper.
+func TestParseIsBoundedOnHostileNesting(t *testing.T) {
+	rates := strings.Repeat("rate(", 80_000) + `{a="b"}[1m]` + strings.Repeat(")", 80_000)
+	sums := strings.Repeat("sum(", 80_000) + `count_over_time({a="b"}[1m])` + strings.Repeat(")", 80_000)
 	var ex *querybounds.Exceeded
-	if !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxBytes {
+	if _, err := Query(rates, one); !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxBytes {
 		t.Fatalf("got %v, want the size bound", err)
 	}
+	raised := New(querybounds.Limits{MaxBytes: 1 << 20})
 	before := cputime.Process(t)
-	_, err = New(querybounds.Limits{MaxBytes: 1 << 20}).Query(q, one)
-	if !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
-		t.Fatalf("got %v, want the depth bound", err)
+	if _, err := raised.Query(rates, one); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "parse error") {
+		t.Fatalf("nested rate: got %v, want a syntax error", err)
+	}
+	if _, err := raised.Query(sums, one); !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
+		t.Fatalf("nested sum: got %v, want the depth bound", err)
 	}
 	if spent := cputime.Process(t) - before; spent > time.Second {
 		t.Fatalf("refusing took %v of CPU", spent)
@@ -70,14 +78,25 @@ func TestLogQLDepthAndNodeBounds(t *testing.T) {
 	if !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth || !errors.Is(err, ErrInvalid) {
 		t.Fatalf("deep: %v", err)
 	}
+	// Loki nests chained line filters, and the alternatives of one, in its
+	// syntax tree: they count as levels.
 	filters := `{a="b"}` + strings.Repeat(` |= "x"`, 300)
 	if _, err := Query(filters, one); !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
 		t.Fatalf("300 chained line filters: %v", err)
+	}
+	alternatives := `{a="b"} != "x"` + strings.Repeat(` or "x"`, 300)
+	if _, err := Query(alternatives, one); !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
+		t.Fatalf("300 alternatives: %v", err)
+	}
+	labelFilters := `{a="b"} | logfmt | x="1"` + strings.Repeat(` and x="1"`, 300)
+	if _, err := Query(labelFilters, one); !errors.As(err, &ex) || ex.Key != querybounds.KeyMaxDepth {
+		t.Fatalf("300 label filters: %v", err)
 	}
 	// Within the bounds, the same shapes pass.
 	for _, q := range []string{
 		strings.Repeat("sum(", 50) + `count_over_time({a="b"}[1m])` + strings.Repeat(")", 50),
 		`{a="b"}` + strings.Repeat(` |= "x"`, 50),
+		`{a="b"} | logfmt | x="1"` + strings.Repeat(` and x="1"`, 50),
 		`sum by (namespace, level) (rate({app="api"} | logfmt | level=~"warn|error" [5m]))`,
 	} {
 		if _, err := Query(q, one); err != nil {
@@ -90,67 +109,27 @@ func TestLogQLDepthAndNodeBounds(t *testing.T) {
 	}
 }
 
-// lokiLexCost replays what Loki v3.7.8's lexer does with text/scanner in
-// Go mode (which Loki copies), plus Loki's own # comments and raw [ ]
-// ranges, and returns the work of isFunction: the square of what follows
-// every function-named identifier that is not a call, in runes.
-func lokiLexCost(q string) int64 {
-	var sc scanner.Scanner
-	sc.Init(strings.NewReader(q))
-	sc.Error = func(*scanner.Scanner, string) {}
-	var cost int64
-	for {
-		switch r := sc.Scan(); r {
-		case scanner.EOF:
-			return cost
-		case '#':
-			for next := sc.Peek(); next != '\n' && next != scanner.EOF; next = sc.Next() {
-			}
-		case '[':
-			for next := sc.Next(); next != ']' && next != scanner.EOF; next = sc.Next() {
-			}
-		case scanner.Ident:
-			end := sc.Position.Offset + len(sc.TokenText())
-			if functionTokens[strings.ToLower(sc.TokenText())] && !lokiIsFunction(q[end:]) {
-				rest := int64(utf8.RuneCountInString(q[end:]))
-				cost += rest * rest
-			}
-		}
-	}
-}
-
-// lokiIsFunction is Loki's isFunction on the rest of the query.
-func lokiIsFunction(rest string) bool {
-	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-	var sb strings.Builder
-	for _, r := range rest {
-		sb.WriteRune(r)
-		switch strings.ToLower(sb.String()) {
-		case "(", "by", "without":
-			return true
-		}
-	}
-	return false
-}
-
-// FuzzLexCostModel checks the pre-check's model of Loki's lexer against a
-// replay of it: the pre-check never charges less than isFunction costs.
-// (lokiIsFunction is quadratic itself, hence the short inputs.)
-func FuzzLexCostModel(f *testing.F) {
-	for _, s := range []string{
-		`{a="b"} | rate="1"`, `/* " */ {a="b"} | count="2"`, "// \"\n{a=\"b\"} | sum=\"1\"",
-		`{a="b"} | x='"' | topk="1"`, "{a=\"b\"} | top\u212a=\"1\"", `{a="b"} [ " ] | rate="1"`,
-		`sum by (a) (rate({a="b"}[1m]))`, `{a="b"} # rate` + "\n| max=\"1\"", "`raw \" rate` | min=\"1\"",
-		`1sum{a="b"}`, `rate bY (a)`, `{a="b"} |= "x" | count < 5`,
+// Loki's lexer reads the rest of the query after a function name that is
+// not a call; queries where that stays cheap are not refused for it.
+func TestFunctionNamesCostLokiOnlyWhatTheyCost(t *testing.T) {
+	for _, q := range []string{
+		`sum by (namespace) (count_over_time({app="api"} | json | rate > 5 [5m]))`,
+		`{app="api"} |= "rate rate rate count sum" | logfmt`, // inside a string
+		`{app="api"} # count sum rate` + "\n" + `|= "x"`,     // inside a comment
+		`topk without (pod) (5, rate({a="b"}[1m]))`,
+		`sum by (count, rate) (rate({a="b"}[1m]))`,
+		`{namespace=~"` + strings.Repeat("team-a|", 2000) + `team-b"}`, // long, but nothing to read twice
 	} {
-		f.Add(s)
+		if _, err := Query(q, one); err != nil {
+			t.Errorf("%.60q…: %v", q, err)
+		}
 	}
-	f.Fuzz(func(t *testing.T, q string) {
-		if len(q) > 2000 {
-			return
+	// The same label names, followed by 100 KB, are refused, in a query
+	// and in a series selector.
+	q := `{` + strings.Repeat(`sum="1", `, 1000) + `a="b"}`
+	for name, err := range map[string]error{"query": func() error { _, err := Query(q, one); return err }(), "selector": func() error { _, err := Selector(q, one); return err }()} {
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "too long") {
+			t.Errorf("%s: %v, want a refusal as too long", name, err)
 		}
-		if want, got := lokiLexCost(q), lexCost(q); got < want {
-			t.Fatalf("the model charges %d for %q, Loki's lexer does %d", got, q, want)
-		}
-	})
+	}
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/pkg/push"
-	"github.com/grafana/loki/v3/pkg/logql/syntax"
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/tollgate-dev/tollgate/logql"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -245,12 +245,13 @@ func (h *Handler) checkPush(req *push.PushRequest, a tenancy.Access) (string, er
 // whole push at once.
 func (h *Handler) checkStream(s *push.Stream, a tenancy.Access) (orgs []string, offence string, err error) {
 	label := h.opts.Label
-	lbs, err := syntax.ParseLabels(s.Labels)
+	lbs, err := logql.ParseLabels(s.Labels)
 	if err != nil {
 		return nil, "", fmt.Errorf("stream %s: invalid labels: %w", s.Labels, err)
 	}
-	// Loki's parser accepts a label named twice; Get would check only
-	// one of the values, so such a stream is never let through.
+	// Loki's parser accepts a label named twice, and so does ParseLabels;
+	// Get would check only one of the values, so such a stream is never
+	// let through.
 	if name, dup := lbs.HasDuplicateLabelNames(); dup {
 		return nil, "", pushErr(http.StatusBadRequest, "push refused, nothing was written: stream %s names label %q twice", s.Labels, name)
 	}
