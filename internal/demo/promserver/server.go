@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -113,17 +115,9 @@ func (p *Server) Start(ctx context.Context) (err error) {
 	reg := prometheus.NewRegistry()
 	feats := features.NewRegistry()
 
-	tsdbOpts := tsdb.DefaultOptions()
-	// The data is regenerated on every start, so a WAL would only cost time.
-	tsdbOpts.WALSegmentSize = -1
-	tsdbOpts.FeatureRegistry = feats
-	p.db, err = tsdb.Open(p.opts.Dir, internal, reg, tsdbOpts, nil)
-	if err != nil {
-		return fmt.Errorf("opening the TSDB in %s: %w", p.opts.Dir, err)
+	if err := p.openTSDB(internal, reg, feats); err != nil {
+		return err
 	}
-	// A few hours of a few hundred series fit in the head; compacting them
-	// into blocks would only spend the CPU the demo's startup needs.
-	p.db.DisableCompactions()
 
 	series := p.opts.Cluster.Series()
 	p.series = len(series)
@@ -143,25 +137,14 @@ func (p *Server) Start(ctx context.Context) (err error) {
 	}
 
 	promParser := parser.NewParser(parser.Options{})
-	engine := promql.NewEngine(promql.EngineOpts{
-		Logger:     internal,
-		Reg:        reg,
-		MaxSamples: 50_000_000,
-		Timeout:    2 * time.Minute,
-		// Prometheus uses the global evaluation interval here.
-		NoStepSubqueryIntervalFn: func(int64) int64 { return p.opts.RuleInterval.Milliseconds() },
-		EnableAtModifier:         true,
-		EnableNegativeOffset:     true,
-		FeatureRegistry:          feats,
-		Parser:                   promParser,
-	})
+	engine := p.newEngine(internal, reg, feats, promParser)
 
 	if err := p.startRules(ctx, engine, promParser, externalURL, internal, reg, feats); err != nil {
 		_ = ln.Close()
 		return err
 	}
 
-	api := newAPI(apiDeps{
+	p.serve(ctx, ln, newAPI(apiDeps{
 		engine:   engine,
 		db:       p.db,
 		rules:    p.rules,
@@ -171,14 +154,7 @@ func (p *Server) Start(ctx context.Context) (err error) {
 		gatherer: reg,
 		features: feats,
 		parser:   promParser,
-	})
-	// Keep the values of ctx (trace IDs, loggers) but not its cancellation:
-	// the server runs until Stop.
-	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
-	p.stopHTTP, p.httpDone = stopHTTP, make(chan error, 1)
-	go func() {
-		p.httpDone <- httpserver.Serve(httpCtx, ln, api, httpserver.Options{Logger: p.opts.Logger})
-	}()
+	}))
 
 	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
 	p.stopLive = stopLive
@@ -189,6 +165,51 @@ func (p *Server) Start(ctx context.Context) (err error) {
 	}()
 	p.opts.Logger.Info("embedded Prometheus is serving", "url", p.url)
 	return nil
+}
+
+// newEngine is the PromQL engine, with the features a Prometheus 3 server
+// enables by default.
+func (p *Server) newEngine(logger *slog.Logger, reg prometheus.Registerer, feats features.Collector, promParser parser.Parser) *promql.Engine {
+	return promql.NewEngine(promql.EngineOpts{
+		Logger:     logger,
+		Reg:        reg,
+		MaxSamples: 50_000_000,
+		Timeout:    2 * time.Minute,
+		// Prometheus uses the global evaluation interval here.
+		NoStepSubqueryIntervalFn: func(int64) int64 { return p.opts.RuleInterval.Milliseconds() },
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		FeatureRegistry:          feats,
+		Parser:                   promParser,
+	})
+}
+
+// openTSDB opens the TSDB in Dir, tuned for data that is regenerated on
+// every start.
+func (p *Server) openTSDB(logger *slog.Logger, reg prometheus.Registerer, feats features.Collector) error {
+	opts := tsdb.DefaultOptions()
+	// The data is regenerated on every start, so a WAL would only cost time.
+	opts.WALSegmentSize = -1
+	opts.FeatureRegistry = feats
+	db, err := tsdb.Open(p.opts.Dir, logger, reg, opts, nil)
+	if err != nil {
+		return fmt.Errorf("opening the TSDB in %s: %w", p.opts.Dir, err)
+	}
+	// A few hours of a few hundred series fit in the head; compacting them
+	// into blocks would only spend the CPU the demo's startup needs.
+	db.DisableCompactions()
+	p.db = db
+	return nil
+}
+
+// serve runs the HTTP API on ln until Stop. It keeps the values of ctx
+// (trace IDs, loggers) but not its cancellation.
+func (p *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) {
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopHTTP, p.httpDone = stopHTTP, make(chan error, 1)
+	go func() {
+		p.httpDone <- httpserver.Serve(httpCtx, ln, h, httpserver.Options{Logger: p.opts.Logger})
+	}()
 }
 
 // loadHistory appends the synthetic history: the coarse part first, as the
