@@ -1,6 +1,10 @@
 # Tollgate. The two commands that matter: `make demo` and `make test`.
 GO      ?= go
 BIN     := bin/tollgate
+# The demo's upstream: Prometheus' own TSDB, engine, rules and API over the
+# synthetic cluster. A program of its own, next to bin/tollgate, so that
+# Prometheus' server packages (and their cloud SDKs) never reach the gateway.
+DEMO_PROM := bin/tollgate-demo-prometheus
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PKGS    := ./...
@@ -11,7 +15,7 @@ LOKI    := .cache/bin/loki
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki build test demo bench lint fuzz clean
+.PHONY: all deps loki build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
@@ -26,16 +30,20 @@ $(LOKI): tools/loki/go.mod tools/loki/go.sum
 	@echo "building Loki v3.7.8 into $(LOKI) (cached; takes several minutes the first time)"
 	cd tools/loki && $(GO) build -trimpath -ldflags '-s -w' -o ../../$(LOKI) github.com/grafana/loki/v3/cmd/loki
 
-## build: build bin/tollgate
+## build: build bin/tollgate, the gateway (what a container image ships)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tollgate
 
-## test: gofmt, go vet and every test, end-to-end ones against a real Prometheus included
+## demo-prometheus: build the demo's Prometheus into bin/tollgate-demo-prometheus
+demo-prometheus:
+	$(GO) build -trimpath -ldflags '-s -w' -o $(DEMO_PROM) ./cmd/tollgate-demo-prometheus
+
+## test: gofmt, go vet and every test, end-to-end ones against a real Prometheus included, and the licence and lean-binary checks of bin/tollgate
 test: deps lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## demo: run the gateway over an embedded Prometheus and a real Loki with a synthetic cluster
-demo: build $(LOKI)
+demo: build demo-prometheus $(LOKI)
 	./$(BIN) demo
 
 ## bench: PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
@@ -60,6 +68,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLokiLexCost$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
+
+## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)
+licenses:
+	$(GO) run ./internal/licensecheck/cmd/licenses ./cmd/tollgate
 
 clean:
 	rm -rf bin

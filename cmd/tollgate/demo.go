@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -33,8 +34,9 @@ synthetic cluster's metrics and logs.
 
 The demo starts:
 
-  - a real Prometheus (TSDB, PromQL engine, rule manager and HTTP API) in
-    this process, on a free loopback port, loaded with a synthetic
+  - a real Prometheus (TSDB, PromQL engine, rule manager and HTTP API,
+    embedded in tollgate-demo-prometheus, a child process) on a free
+    loopback port, loaded with a synthetic
     Kubernetes cluster: three teams (payments, checkout, search) in five
     namespaces, plus kube-system and monitoring, with --hours of history and
     live samples every 30s, a recording rule per team namespace and the
@@ -59,10 +61,13 @@ pushes logs only into them; an admin reads all; requests without an
 identity or tenant are refused. The demo's own messages, Tollgate's access
 log among them, go to stderr.
 
-Loki is not part of this binary. The demo runs $TOLLGATE_LOKI if set, else
+Neither server is part of this binary, which is the gateway a container
+image ships. The demo runs $TOLLGATE_DEMO_PROMETHEUS if set, else
+tollgate-demo-prometheus next to this binary, in the repository's bin/, or on
+PATH; ` + "`make demo`" + ` builds it into bin/. It runs $TOLLGATE_LOKI if set, else
 .cache/bin/loki of the repository (found from the working directory or from
 this binary's location), which ` + "`make loki`" + ` builds and ` + "`make demo`" + ` builds
-first. Without it the demo runs without logs and says so.
+first. Without Loki the demo runs without logs and says so.
 
 Each team's Grafana dashboards and their provisioning files (data sources
 at the gateway) are written to --out, as ` + "`tollgate dashboards generate`" + ` would
@@ -74,12 +79,13 @@ They stay there after the demo stops.
 
 The data lives in memory and in temporary directories that are removed on
 exit; the token changes on every run. Stop the demo with Ctrl-C (or SIGTERM):
-Tollgate drains its requests, then Loki and the embedded Prometheus shut
+Tollgate drains its requests, then Loki and the demo's Prometheus shut
 down.`,
 		Example: `  tollgate demo
   tollgate demo --listen 127.0.0.1:8080 --hours 24
   tollgate demo --log-format json 2>demo.log   # keep the access log apart
   TOLLGATE_LOKI=/usr/local/bin/loki tollgate demo   # a Loki 3 built elsewhere
+  go build -o bin/ ./cmd/tollgate ./cmd/tollgate-demo-prometheus && bin/tollgate demo   # what make demo builds
   tollgate demo --out ./grafana-demo   # the teams' dashboards and provisioning files there`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,16 +96,21 @@ down.`,
 			if hours < 1 || hours > maxDemoHours {
 				return fmt.Errorf("--hours %d: use between 1 and %d", hours, maxDemoHours)
 			}
+			prom, err := findPrometheus()
+			if err != nil {
+				return err
+			}
 			loki, err := findLoki()
 			if err != nil {
 				return err
 			}
 			d, err := demo.New(demo.Options{
-				Listen:     listen,
-				History:    time.Duration(hours) * time.Hour,
-				LokiBinary: loki,
-				OutputDir:  out,
-				Logger:     logger,
+				Listen:           listen,
+				History:          time.Duration(hours) * time.Hour,
+				PrometheusBinary: prom,
+				LokiBinary:       loki,
+				OutputDir:        out,
+				Logger:           logger,
 			})
 			if err != nil {
 				return err
@@ -135,4 +146,13 @@ func findLoki() (string, error) {
 		return "", nil
 	}
 	return p, err
+}
+
+// findPrometheus looks for the demo Prometheus from this process's
+// environment. Without it there is no demo.
+func findPrometheus() (string, error) {
+	// Either may fail; the lookup then has one place less to look.
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	return demo.FindPrometheus(demo.PrometheusLookup{Getenv: os.Getenv, Executable: exe, Workdir: wd, LookPath: exec.LookPath})
 }

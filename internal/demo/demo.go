@@ -1,5 +1,7 @@
-// Package demo runs Tollgate on one machine: an embedded Prometheus holding
-// a synthetic cluster, a real Loki (a child process, when its binary is
+// Package demo runs Tollgate on one machine: Prometheus' own TSDB, engine,
+// rules and API holding a synthetic cluster (a child process,
+// cmd/tollgate-demo-prometheus, so that none of Prometheus' server code
+// reaches bin/tollgate), a real Loki (a child process, when its binary is
 // built) holding the cluster's logs, and the gateway in front of both, with
 // examples of what each team sees.
 //
@@ -46,6 +48,9 @@ type Options struct {
 	Step time.Duration
 	// RuleInterval is how often the demo's rules are evaluated.
 	RuleInterval time.Duration
+	// PrometheusBinary is the demo Prometheus to run (see
+	// FindPrometheus); the demo cannot start without it.
+	PrometheusBinary string
 	// LokiBinary is the Loki server to run (see FindLoki). Empty runs the
 	// demo without logs, saying so in the banner.
 	LokiBinary string
@@ -121,6 +126,7 @@ func New(opts Options) (*Demo, error) {
 		return nil, err
 	}
 	prom := NewPrometheus(PrometheusOptions{
+		Binary:       opts.PrometheusBinary,
 		Cluster:      cluster,
 		History:      opts.History,
 		Step:         opts.Step,
@@ -166,7 +172,7 @@ func New(opts Options) (*Demo, error) {
 // Gateway is the demo's Tollgate.
 func (d *Demo) Gateway() *Gateway { return d.gateway }
 
-// Prometheus is the demo's embedded Prometheus.
+// Prometheus is the demo's Prometheus.
 func (d *Demo) Prometheus() *Prometheus { return d.prometheus }
 
 // Chargeback is the demo's chargeback sign-in proxies.

@@ -45,7 +45,7 @@ func startDemo(t *testing.T) *demo.Demo {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", Logger: logger})
+	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", PrometheusBinary: prometheusBinary(t), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestDemoStartFailsCleanly(t *testing.T) {
 	// The gateway's address is taken: Start must fail and stop the
 	// Prometheus it had already started (startDemo's cleanup checks that
 	// the TSDB directory is gone).
-	busy, err := demo.New(demo.Options{Listen: d.Gateway().Addr()})
+	busy, err := demo.New(demo.Options{Listen: d.Gateway().Addr(), PrometheusBinary: prometheusBinary(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +445,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestDemoKeepsAppendingLiveSamples(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
-	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", History: 5 * time.Minute, Step: 50 * time.Millisecond})
+	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", PrometheusBinary: prometheusBinary(t), History: 5 * time.Minute, Step: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +62,7 @@ type Loki struct {
 	client *http.Client
 
 	dir      string
-	proc     *lokiProcess
+	proc     *child
 	url      string
 	lines    int
 	stopLive context.CancelFunc
@@ -184,7 +183,12 @@ func (l *Loki) startProcess(ctx context.Context) error {
 	if err := os.WriteFile(cfgPath, []byte(lokiserver.Config(l.dir, httpPort, grpcPort)), 0o600); err != nil {
 		return fmt.Errorf("writing Loki's configuration: %w", err)
 	}
-	p, err := startLokiProcess(l.opts.Binary, cfgPath, l.dir, l.opts.Logger)
+	cmd := exec.Command(l.opts.Binary, "-config.file="+cfgPath)
+	cmd.Dir = l.dir
+	// Loki logs at warn, but even so prints harmless errors at startup (an
+	// empty ring, for one) that would only alarm the demo's user: its
+	// output is kept for error messages and logged at debug only.
+	p, err := startChild("Loki", cmd, func(line string) { l.opts.Logger.Debug("Loki output", "line", line) })
 	if err != nil {
 		return err
 	}
@@ -201,13 +205,13 @@ func (l *Loki) startProcess(ctx context.Context) error {
 		return err
 	}
 	l.proc, l.url = p, url
-	go p.watch(l.opts.Logger)
+	go p.watch(l.opts.Logger, "Loki exited unexpectedly; logs are unavailable until the demo is restarted")
 	return nil
 }
 
 // waitReady polls /ready until Loki answers 200, reporting progress every
 // few seconds, so that a slow start does not look like a hang.
-func (l *Loki) waitReady(ctx context.Context, url string, p *lokiProcess) error {
+func (l *Loki) waitReady(ctx context.Context, url string, p *child) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opts.ReadyTimeout)
 	defer cancel()
@@ -347,130 +351,6 @@ func (l *Loki) Stop() error {
 	}
 	l.url = ""
 	return errors.Join(errs...)
-}
-
-// lokiProcess is a running Loki server.
-type lokiProcess struct {
-	cmd    *exec.Cmd
-	output *tailWriter
-	// exited is closed once the process has exited; err is then its
-	// exit status.
-	exited   chan struct{}
-	err      error
-	stopping chan struct{}
-}
-
-func startLokiProcess(binary, cfgPath, dir string, logger *slog.Logger) (*lokiProcess, error) {
-	out := &tailWriter{max: 64 << 10, logger: logger}
-	cmd := exec.Command(binary, "-config.file="+cfgPath)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = childAttrs()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting Loki (%s): %w", binary, err)
-	}
-	p := &lokiProcess{cmd: cmd, output: out, exited: make(chan struct{}), stopping: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// lastOutput is the end of Loki's output for an error message, if any.
-func (p *lokiProcess) lastOutput() string {
-	out := strings.TrimSpace(p.output.String())
-	if out == "" {
-		return ", without output"
-	}
-	return "; its last output:\n" + out
-}
-
-// watch reports an exit that nobody asked for: Loki running out of memory,
-// say, or being killed by hand. It returns when stop is called.
-func (p *lokiProcess) watch(logger *slog.Logger) {
-	select {
-	case <-p.stopping:
-	case <-p.exited:
-		select {
-		case <-p.stopping:
-		default:
-			logger.Error("Loki exited unexpectedly; logs are unavailable until the demo is restarted", "err", p.err, "output", strings.TrimSpace(p.output.String()))
-		}
-	}
-}
-
-// stop sends SIGTERM, and SIGKILL to the process group after timeout.
-func (p *lokiProcess) stop(timeout time.Duration) error {
-	select {
-	case <-p.stopping:
-	default:
-		close(p.stopping)
-	}
-	select {
-	case <-p.exited:
-		return nil
-	default:
-	}
-	why := fmt.Sprintf("did not stop within %s of SIGTERM", timeout)
-	if err := terminate(p.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		why = fmt.Sprintf("could not be sent SIGTERM (%v)", err)
-	} else {
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		select {
-		case <-p.exited:
-			return nil
-		case <-timer.C:
-		}
-	}
-	if err := kill(p.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("Loki %s, and killing it failed: %w", why, err)
-	}
-	<-p.exited
-	return fmt.Errorf("Loki %s and was killed", why)
-}
-
-// tailWriter keeps the end of Loki's output for error messages, and passes
-// each line to the logger at debug level. Loki logs at warn, but even so
-// prints harmless errors at startup (an empty ring, for one) that would
-// only alarm the demo's user.
-type tailWriter struct {
-	max    int
-	logger *slog.Logger
-
-	mu      sync.Mutex
-	buf     []byte
-	partial []byte
-}
-
-func (w *tailWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	if over := len(w.buf) - w.max; over > 0 {
-		w.buf = slices.Delete(w.buf, 0, over)
-	}
-	w.partial = append(w.partial, b...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.logger.Debug("Loki output", "line", string(w.partial[:i]))
-		w.partial = w.partial[i+1:]
-	}
-	if len(w.partial) > w.max {
-		// No line is that long; drop what cannot be one.
-		w.partial = w.partial[:0]
-	}
-	return len(b), nil
-}
-
-func (w *tailWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.buf)
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

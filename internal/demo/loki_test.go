@@ -40,7 +40,7 @@ func startLokiDemo(t *testing.T) *demo.Demo {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", LokiBinary: bin, LogInterval: 200 * time.Millisecond, Logger: logger})
+	d, err := demo.New(demo.Options{Listen: "127.0.0.1:0", PrometheusBinary: prometheusBinary(t), LokiBinary: bin, LogInterval: 200 * time.Millisecond, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestDemoWithLokiStartFailsCleanly(t *testing.T) {
 	// The gateway's address is taken: Start must fail after Loki started,
 	// and stop it (startLokiDemo's cleanup checks that its directory, in
 	// the same TMPDIR, is gone).
-	busy, err := demo.New(demo.Options{Listen: d.Gateway().Addr(), LokiBinary: lokiBinary(t)})
+	busy, err := demo.New(demo.Options{Listen: d.Gateway().Addr(), PrometheusBinary: prometheusBinary(t), LokiBinary: lokiBinary(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

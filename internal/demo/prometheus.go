@@ -2,31 +2,28 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/rules"
-	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/util/features"
-
-	"github.com/tollgate-dev/tollgate/internal/httpserver"
 	"github.com/tollgate-dev/tollgate/internal/synth"
 )
 
-// PrometheusOptions configure the embedded Prometheus.
+// PrometheusOptions configure the demo's Prometheus.
 type PrometheusOptions struct {
+	// Binary is the demo Prometheus server to run (FindPrometheus):
+	// cmd/tollgate-demo-prometheus, which `make demo` builds next to
+	// bin/tollgate.
+	Binary string
 	// Cluster is the synthetic cluster whose metrics it holds.
 	Cluster synth.Cluster
 	// History is how far back the synthetic samples go at startup.
@@ -40,31 +37,35 @@ type PrometheusOptions struct {
 	// week to allocate for a fraction of the samples.
 	CoarseHistory time.Duration
 	CoarseStep    time.Duration
-	Logger        *slog.Logger
+	// ReadyTimeout bounds the wait for the server to load its history and
+	// answer; StopTimeout the wait for it to exit after SIGTERM, before it
+	// is killed.
+	ReadyTimeout time.Duration
+	StopTimeout  time.Duration
+	Logger       *slog.Logger
 }
 
-// Defaults of the coarse history.
+// Defaults for PrometheusOptions left zero.
 const (
-	DefaultCoarseHistory = 7 * 24 * time.Hour
-	DefaultCoarseStep    = 5 * time.Minute
+	DefaultCoarseHistory          = 7 * 24 * time.Hour
+	DefaultCoarseStep             = 5 * time.Minute
+	DefaultPrometheusReadyTimeout = 2 * time.Minute
+	DefaultPrometheusStopTimeout  = 10 * time.Second
 )
 
-// Prometheus is a real Prometheus in-process: its TSDB, PromQL engine, rule
-// manager and HTTP API, with the synthetic cluster as its only "target".
-// Nothing is scraped; the cluster's samples are appended directly.
+// Prometheus is the demo's upstream: Prometheus' own TSDB, PromQL engine,
+// rule manager and HTTP API holding the synthetic cluster, run as a child
+// process (cmd/tollgate-demo-prometheus). It is not linked into
+// bin/tollgate, whose image would otherwise ship the cloud SDKs and
+// service-discovery clients of Prometheus' server packages.
 type Prometheus struct {
 	opts PrometheusOptions
 
-	dir       string
-	db        *tsdb.DB
-	rules     *rules.Manager
-	rulesDone chan struct{}
-	stopRules context.CancelFunc
-	stopLive  context.CancelFunc
-	live      sync.WaitGroup
-	server    *background
-	url       string
-	series    int
+	dir    string
+	proc   *child
+	stdin  io.WriteCloser
+	url    string
+	series int
 }
 
 // NewPrometheus returns the component; Start brings it up.
@@ -78,6 +79,12 @@ func NewPrometheus(opts PrometheusOptions) *Prometheus {
 	if opts.CoarseStep == 0 {
 		opts.CoarseStep = DefaultCoarseStep
 	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = DefaultPrometheusReadyTimeout
+	}
+	if opts.StopTimeout == 0 {
+		opts.StopTimeout = DefaultPrometheusStopTimeout
+	}
 	return &Prometheus{opts: opts}
 }
 
@@ -87,171 +94,128 @@ func (p *Prometheus) Name() string { return "prometheus" }
 // URL is the base URL of the HTTP API, once started.
 func (p *Prometheus) URL() string { return p.url }
 
-// Start implements Component. It returns once the history is loaded, the
-// rules have been evaluated once, and the API answers.
+// Start implements Component. It returns once the server has loaded the
+// history, evaluated the rules once, and answers.
 func (p *Prometheus) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, p.Stop())
 		}
 	}()
-	log := p.opts.Logger
-	// Prometheus' own components log routine progress at info; the demo's
-	// user only wants to hear from them when something is wrong.
-	internal := slog.New(quietHandler{log.Handler()})
-	reg := prometheus.NewRegistry()
-	feats := features.NewRegistry()
-
+	if p.opts.Binary == "" {
+		return ErrPrometheusNotFound
+	}
 	p.dir, err = os.MkdirTemp("", "tollgate-demo-tsdb-")
 	if err != nil {
-		return fmt.Errorf("creating the TSDB directory: %w", err)
+		return fmt.Errorf("creating the demo Prometheus' directory: %w", err)
 	}
-	opts := tsdb.DefaultOptions()
-	// The data is regenerated on every start, so a WAL would only cost time.
-	opts.WALSegmentSize = -1
-	opts.FeatureRegistry = feats
-	p.db, err = tsdb.Open(p.dir, internal, reg, opts, nil)
+	clusterFile := filepath.Join(p.dir, "cluster.json")
+	b, err := json.Marshal(p.opts.Cluster)
 	if err != nil {
-		return fmt.Errorf("opening the TSDB in %s: %w", p.dir, err)
+		return fmt.Errorf("encoding the synthetic cluster: %w", err)
 	}
-	// A few hours of a few hundred series fit in the head; compacting them
-	// into blocks would only spend the CPU the demo's startup needs.
-	p.db.DisableCompactions()
-
-	series := p.opts.Cluster.Series()
-	p.series = len(series)
-	start := time.Now()
-	end := start.Truncate(p.opts.Step)
-	win := synth.Window{Start: end.Add(-p.opts.History), End: end, Step: p.opts.Step}
-	if p.opts.CoarseHistory > p.opts.History {
-		// Older samples first: the head takes them in time order.
-		coarse := synth.Window{Start: end.Add(-p.opts.CoarseHistory).Truncate(p.opts.CoarseStep), End: win.Start.Add(-time.Millisecond), Step: p.opts.CoarseStep}
-		if err := synth.Append(ctx, p.db, series, coarse); err != nil {
-			return fmt.Errorf("loading the coarse synthetic history: %w", err)
-		}
+	if err := os.WriteFile(clusterFile, b, 0o600); err != nil {
+		return fmt.Errorf("writing the synthetic cluster for the demo Prometheus: %w", err)
 	}
-	if err := synth.Append(ctx, p.db, series, win); err != nil {
-		return fmt.Errorf("loading the synthetic history: %w", err)
+	ready := &readyLine{found: make(chan string, 1)}
+	cmd := exec.Command(p.opts.Binary, p.args(ctx, clusterFile)...)
+	cmd.Stdout = ready
+	// The server exits when its stdin closes: on systems without
+	// Pdeathsig, that is what keeps it from outliving a killed demo.
+	p.stdin, err = cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("starting the demo Prometheus: %w", err)
 	}
-	log.Info("loaded synthetic history", "series", len(series), "from", win.Start.Format(time.RFC3339),
-		"step", p.opts.Step, "coarse_from", end.Add(-p.opts.CoarseHistory).Format(time.RFC3339), "coarse_step", p.opts.CoarseStep,
-		"took", time.Since(start).Round(time.Millisecond))
-
-	ln, err := httpserver.Listen("127.0.0.1:0")
+	p.proc, err = startChild("the demo Prometheus", cmd, relayLog(p.opts.Logger))
 	if err != nil {
 		return err
 	}
-	p.url = "http://" + ln.Addr().String()
-	externalURL, err := url.Parse(p.url)
+	hello, err := p.waitReady(ctx, ready.found)
 	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("parsing the embedded Prometheus URL: %w", err)
-	}
-
-	promParser := parser.NewParser(parser.Options{})
-	engine := promql.NewEngine(promql.EngineOpts{
-		Logger:     internal,
-		Reg:        reg,
-		MaxSamples: 50_000_000,
-		Timeout:    2 * time.Minute,
-		// Prometheus uses the global evaluation interval here.
-		NoStepSubqueryIntervalFn: func(int64) int64 { return p.opts.RuleInterval.Milliseconds() },
-		EnableAtModifier:         true,
-		EnableNegativeOffset:     true,
-		FeatureRegistry:          feats,
-		Parser:                   promParser,
-	})
-
-	if err := p.startRules(ctx, engine, promParser, externalURL, internal, reg, feats); err != nil {
-		_ = ln.Close()
 		return err
 	}
-
-	api := newPrometheusAPI(apiDeps{
-		engine:   engine,
-		db:       p.db,
-		rules:    p.rules,
-		url:      externalURL,
-		dir:      p.dir,
-		logger:   internal,
-		gatherer: reg,
-		features: feats,
-		parser:   promParser,
-	})
-	p.server = serveInBackground(ctx, ln, api, log, nil)
-
-	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
-	p.stopLive = stopLive
-	p.live.Add(1)
-	go func() {
-		defer p.live.Done()
-		p.appendLive(liveCtx, series)
-	}()
-	log.Info("embedded Prometheus is serving", "url", p.url)
+	p.url, p.series = hello.URL, hello.Series
+	go p.proc.watch(p.opts.Logger, "the demo Prometheus exited unexpectedly; metrics are unavailable until the demo is restarted")
 	return nil
 }
 
-// startRules loads the demo rules, evaluates them once and starts the
-// manager, so that /api/v1/rules and /api/v1/alerts have content as soon as
-// the demo prints its banner instead of one interval later.
-func (p *Prometheus) startRules(ctx context.Context, engine *promql.Engine, promParser parser.Parser, externalURL *url.URL, logger *slog.Logger, reg prometheus.Registerer, feats features.Collector) error {
-	content, err := demoRules(p.opts.Cluster)
-	if err != nil {
-		return err
+// args are the server's flags. Its log level follows the demo's: debug
+// there lets Prometheus' own components speak too.
+func (p *Prometheus) args(ctx context.Context, clusterFile string) []string {
+	level := "info"
+	if p.opts.Logger.Enabled(ctx, slog.LevelDebug) {
+		level = "debug"
 	}
-	rulesCtx, stopRules := context.WithCancel(context.WithoutCancel(ctx))
-	p.stopRules = stopRules
-	p.rules = rules.NewManager(&rules.ManagerOptions{
-		ExternalURL: externalURL,
-		QueryFunc:   rules.EngineQueryFunc(engine, p.db),
-		// There is no Alertmanager in the demo; alerts are only listed.
-		NotifyFunc:      func(context.Context, string, ...*rules.Alert) {},
-		Context:         rulesCtx,
-		Appendable:      p.db,
-		Queryable:       p.db,
-		Logger:          logger,
-		Registerer:      reg,
-		GroupLoader:     memoryRules{name: rulesFileName, content: content, parser: promParser, logger: logger},
-		FeatureRegistry: feats,
-		Parser:          promParser,
-	})
-	p.rulesDone = make(chan struct{})
-	// The manager must run before anything can stop it: Stop waits for the
-	// groups, which only start once Run has been called.
-	defer func() {
-		go func() {
-			defer close(p.rulesDone)
-			p.rules.Run()
-		}()
-	}()
-	if err := p.rules.Update(p.opts.RuleInterval, []string{rulesFileName}, labels.EmptyLabels(), externalURL.String(), nil); err != nil {
-		return fmt.Errorf("loading the demo rules: %w", err)
+	return []string{
+		"--data-dir=" + filepath.Join(p.dir, "data"),
+		"--listen=127.0.0.1:0",
+		"--cluster=" + clusterFile,
+		"--history=" + p.opts.History.String(),
+		"--step=" + p.opts.Step.String(),
+		"--rule-interval=" + p.opts.RuleInterval.String(),
+		"--coarse-history=" + p.opts.CoarseHistory.String(),
+		"--coarse-step=" + p.opts.CoarseStep.String(),
+		"--log-level=" + level,
+		"--log-format=json",
+		"--exit-on-stdin-close",
 	}
-	// Until Run is called, every group's goroutine is parked, so evaluating
-	// here does not race with it.
-	now := time.Now()
-	for _, g := range p.rules.RuleGroups() {
-		rules.DefaultEvalIterationFunc(rulesCtx, g, now)
-	}
-	return nil
 }
 
-// appendLive keeps the synthetic cluster current, as scraping would, so that
-// instant queries keep answering after the 5-minute lookback has passed.
-func (p *Prometheus) appendLive(ctx context.Context, series []synth.Series) {
-	tick := time.NewTicker(p.opts.Step)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case t := <-tick.C:
-			win := synth.Window{Start: t, End: t, Step: p.opts.Step}
-			if err := synth.Append(ctx, p.db, series, win); err != nil && ctx.Err() == nil {
-				p.opts.Logger.Warn("appending live synthetic samples", "err", err)
-			}
+// hello is the line the server prints on stdout once it serves.
+type hello struct {
+	URL    string `json:"url"`
+	Series int    `json:"series"`
+}
+
+// waitReady waits for the server's hello, its exit, or the end of
+// ReadyTimeout, whichever comes first.
+func (p *Prometheus) waitReady(ctx context.Context, found <-chan string) (hello, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, p.opts.ReadyTimeout)
+	defer cancel()
+	select {
+	case line := <-found:
+		var h hello
+		if err := json.Unmarshal([]byte(line), &h); err != nil || !strings.HasPrefix(h.URL, "http://") {
+			return hello{}, fmt.Errorf("the demo Prometheus (%s) announced itself with %q, not {\"url\":\"http://...\"}; is it a tollgate-demo-prometheus of this version?", p.opts.Binary, line)
 		}
+		return h, nil
+	case <-p.proc.exited:
+		return hello{}, fmt.Errorf("the demo Prometheus (%s) exited before it was ready (%v)%s", p.opts.Binary, p.proc.err, p.proc.lastOutput())
+	case <-ctx.Done():
+		if err := parent.Err(); err != nil {
+			return hello{}, fmt.Errorf("waiting for the demo Prometheus to be ready: %w", err)
+		}
+		return hello{}, fmt.Errorf("the demo Prometheus is not ready after %s%s", p.opts.ReadyTimeout, p.proc.lastOutput())
 	}
+}
+
+// readyLine hands the first line written to it to found and drops the rest.
+type readyLine struct {
+	mu    sync.Mutex
+	buf   []byte
+	done  bool
+	found chan string
+}
+
+// maxReadyLine bounds what readyLine buffers while waiting for a newline.
+const maxReadyLine = 4 << 10
+
+func (r *readyLine) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return len(b), nil
+	}
+	r.buf = append(r.buf, b...)
+	if i := strings.IndexByte(string(r.buf), '\n'); i >= 0 {
+		r.found <- string(r.buf[:i])
+		r.done, r.buf = true, nil
+	} else if len(r.buf) > maxReadyLine {
+		r.found <- string(r.buf[:maxReadyLine])
+		r.done, r.buf = true, nil
+	}
+	return len(b), nil
 }
 
 // Section implements Component.
@@ -274,39 +238,29 @@ func (p *Prometheus) Section() Section {
 	}
 }
 
-// Stop implements Component. It undoes whatever Start got to, so that a
-// failed start leaves no goroutine or directory behind.
+// Stop implements Component: the server gets SIGTERM (and SIGKILL if it
+// has not exited after StopTimeout), then its directory is removed.
 func (p *Prometheus) Stop() error {
 	var errs []error
-	if p.server != nil {
-		if err := p.server.stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the embedded Prometheus API: %w", err))
+	if p.proc != nil {
+		if err := p.proc.stop(p.opts.StopTimeout); err != nil {
+			errs = append(errs, err)
 		}
-		p.server = nil
+		p.proc = nil
 	}
-	if p.stopLive != nil {
-		p.stopLive()
-		p.live.Wait()
-		p.stopLive = nil
-	}
-	if p.rules != nil {
-		p.rules.Stop()
-		<-p.rulesDone
-		p.stopRules()
-		p.rules = nil
-	}
-	if p.db != nil {
-		if err := p.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing the TSDB: %w", err))
-		}
-		p.db = nil
+	if p.stdin != nil {
+		// Closed after the exit: an earlier close would make the server
+		// stop on its own, which watch would report as unexpected.
+		_ = p.stdin.Close()
+		p.stdin = nil
 	}
 	if p.dir != "" {
 		if err := os.RemoveAll(p.dir); err != nil {
-			errs = append(errs, fmt.Errorf("removing the TSDB directory: %w", err))
+			errs = append(errs, fmt.Errorf("removing the demo Prometheus' directory: %w", err))
 		}
 		p.dir = ""
 	}
+	p.url = ""
 	return errors.Join(errs...)
 }
 
@@ -320,23 +274,4 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// quietHandler raises the level of a handler to warnings, unless debug
-// logging was asked for, in which case everything goes through.
-type quietHandler struct{ slog.Handler }
-
-func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	if h.Handler.Enabled(ctx, slog.LevelDebug) {
-		return true
-	}
-	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
-}
-
-func (h quietHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return quietHandler{h.Handler.WithAttrs(as)}
-}
-
-func (h quietHandler) WithGroup(name string) slog.Handler {
-	return quietHandler{h.Handler.WithGroup(name)}
 }

@@ -1,4 +1,4 @@
-package demo
+package promserver
 
 import (
 	"context"
@@ -43,12 +43,12 @@ type apiDeps struct {
 	parser   parser.Parser
 }
 
-// newPrometheusAPI serves Prometheus' own HTTP API package, so that the
+// newAPI serves Prometheus' own HTTP API package, so that the
 // gateway is demonstrated against exactly the responses it meets in
 // production. The parts of a Prometheus server the demo does not have
 // (scraping, Alertmanagers, configuration, remote write) are empty stubs
 // rather than nils, which the API would dereference on their endpoints.
-func newPrometheusAPI(d apiDeps) http.Handler {
+func newAPI(d apiDeps) http.Handler {
 	startTime := time.Now()
 	none := noScraping{}
 	api := v1.NewAPI(
