@@ -54,10 +54,8 @@ func NewWithLimits(l querybounds.Limits) *Enforcer {
 	return &Enforcer{
 		limits: l.WithDefaults(),
 		parser: parser.NewParser(parser.Options{
-			EnableExperimentalFunctions:  true,
-			ExperimentalDurationExpr:     true,
-			EnableExtendedRangeSelectors: true,
-			EnableBinopFillModifiers:     true,
+			EnableExperimentalFunctions: true,
+			EnableBinopFillModifiers:    true,
 		}),
 	}
 }

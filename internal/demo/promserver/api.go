@@ -54,7 +54,7 @@ func newAPI(d apiDeps) http.Handler {
 	api := v1.NewAPI(
 		d.engine,
 		d.db,
-		nil, nil, // no remote write or OTLP receiver, hence no appenders
+		nil, // no remote write or OTLP receiver, hence no appender
 		// Exemplar storage is off, so queries find none, but the endpoint
 		// answers instead of dereferencing nil.
 		d.db,
@@ -86,7 +86,6 @@ func newAPI(d apiDeps) http.Handler {
 		nil,
 		false, nil, // no remote write receiver
 		false, false, false, // no OTLP receiver
-		false,
 		0, // default lookback delta
 		false,
 		false,
@@ -94,6 +93,8 @@ func newAPI(d apiDeps) http.Handler {
 		d.features,
 		v1.OpenAPIOptions{ExternalURL: d.url.String()},
 		d.parser,
+		false, // no query cost statistics
+		0,     // no --query.timeout flag to report
 	)
 	router := route.New()
 	api.Register(router.WithPrefix("/api/v1"))

@@ -249,7 +249,7 @@ func (p *Server) startRules(ctx context.Context, engine *promql.Engine, promPars
 		// There is no Alertmanager in the demo; alerts are only listed.
 		NotifyFunc:      func(context.Context, string, ...*rules.Alert) {},
 		Context:         rulesCtx,
-		Appendable:      p.db,
+		AppendableV2:    p.db,
 		Queryable:       p.db,
 		Logger:          logger,
 		Registerer:      reg,
