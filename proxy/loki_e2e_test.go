@@ -241,6 +241,35 @@ func TestLokiE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("absent_over_time keeps the labels of the tenant's own data", func(t *testing.T) {
+		labelsOf := func(base string, c caller, q string, headers ...string) string {
+			p := url.Values{"query": {q}, "time": {strconv.FormatInt(time.Now().UnixNano(), 10)}}
+			code, body := e.send(t, base, c, http.MethodGet, "/loki/api/v1/query", p, headers...)
+			var r struct {
+				Data struct {
+					Result []struct {
+						Metric map[string]string `json:"metric"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			if code != 200 || json.Unmarshal(body, &r) != nil || len(r.Data.Result) != 1 {
+				t.Fatalf("%s: %d %s", q, code, body)
+			}
+			return fmt.Sprint(r.Data.Result[0].Metric)
+		}
+		for _, q := range []string{
+			`absent_over_time({namespace="team-payments-prod", app="gone"}[5m])`,
+			`absent_over_time({app="gone"}[5m])`,
+			`absent_over_time({app="gone", namespace="team-payments-staging", level="x"}[5m])`,
+		} {
+			// Loki itself, in the payments org: the tenant's own data.
+			want := labelsOf(e.direct, caller{name: "direct"}, q, "X-Scope-OrgID", "payments")
+			if got := labelsOf(e.gateway, payments, q); got != want {
+				t.Errorf("%s: labels %s through Tollgate, %s on the tenant's own data", q, got, want)
+			}
+		}
+	})
+
 	t.Run("admin queries every org unrewritten", func(t *testing.T) {
 		got := e.streams(t, admin, http.MethodGet, `{namespace=~".+"}`)
 		// Both orgs, all labels: 5+3+7+11 from payments, 13+17 from checkout.
@@ -294,6 +323,14 @@ func TestLokiE2E(t *testing.T) {
 			body := e.data(t, payments, http.MethodGet, path, p)
 			if strings.Contains(string(body), "kube-system") || strings.Contains(string(body), "checkout") || !strings.Contains(string(body), "team-payments-prod") {
 				t.Errorf("%s: %s", path, body)
+			}
+			// Without targetLabels, Loki groups by the selector's labels:
+			// the tenant's own `app`, not the namespace Tollgate adds.
+			p.Set("query", `{app="api"}`)
+			p.Del("targetLabels")
+			body = e.data(t, payments, http.MethodGet, path, p)
+			if strings.Contains(string(body), `"namespace"`) || !strings.Contains(string(body), `"app":"api"`) {
+				t.Errorf("%s grouped by more than the query's labels: %.300s", path, body)
 			}
 		}
 	})

@@ -13,6 +13,8 @@ package logqlenforce
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -100,6 +102,25 @@ func (e *Enforcer) Selector(sel string, m *labels.Matcher) (string, error) {
 	return s.String(), nil
 }
 
+// SelectorLabels returns the label names a query's stream selectors
+// match on, in the order written, each once. Loki groups a volume answer
+// by them when it is not told otherwise.
+func (e *Enforcer) SelectorLabels(query string) ([]string, error) {
+	expr, err := e.parser.ParseExpr(query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	var names []string
+	for _, s := range logql.Selectors(expr) {
+		for _, m := range s.Matchers {
+			if m.Name != "" && !slices.Contains(names, m.Name) {
+				names = append(names, m.Name)
+			}
+		}
+	}
+	return names, nil
+}
+
 // MatchAll returns the stream selector made of the given matchers, e.g. the
 // tenant matcher alone for "all of my streams".
 func MatchAll(ms ...*labels.Matcher) string {
@@ -115,6 +136,46 @@ func MatchAll(ms ...*labels.Matcher) string {
 func addMatcher(s *logql.Selector, m *logql.Matcher) {
 	ms := make([]*logql.Matcher, 0, len(s.Matchers)+1)
 	s.Matchers = append(append(ms, s.Matchers...), m)
+}
+
+// confineAbsent confines absent_over_time's selector. Its answer's labels
+// are the selector's equality matchers, minus every label that also has
+// another matcher, and alert rules route on them: confined the usual way,
+// absent_over_time({namespace="team-payments-prod", app="gone"}[5m]) lost
+// its namespace, and for a single-namespace tenant
+// absent_over_time({app="gone"}[5m]) gained one. So a selector whose own
+// equality matcher lies inside the tenant's namespaces is confined as
+// written, and any other gets the tenant matcher as a regex, which gives
+// no label.
+func confineAbsent(s *logql.Selector, m *logql.Matcher) {
+	if confinedByEquality(s, m) {
+		return
+	}
+	addMatcher(s, regexForm(m))
+}
+
+// confinedByEquality reports whether s has an equality matcher on m's
+// label whose value m accepts.
+func confinedByEquality(s *logql.Selector, m *logql.Matcher) bool {
+	lm, err := labels.NewMatcher(m.Type, m.Name, m.Value.Value)
+	if err != nil {
+		return false
+	}
+	for _, x := range s.Matchers {
+		if x.Type == labels.MatchEqual && x.Name == m.Name && x.Value.Value != "" && lm.Matches(x.Value.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// regexForm is m as an anchored regex matcher: the same namespaces, and
+// no label in absent_over_time's answer.
+func regexForm(m *logql.Matcher) *logql.Matcher {
+	if m.Type == labels.MatchRegexp {
+		return m
+	}
+	return &logql.Matcher{Name: m.Name, Type: labels.MatchRegexp, Value: logql.NewString(regexp.QuoteMeta(m.Value.Value))}
 }
 
 // confine adds m to every stream selector under e. Selectors occur only in
@@ -133,6 +194,10 @@ func confine(e logql.Expr, m *logql.Matcher) error {
 		}
 		return confine(n.RHS, m)
 	case *logql.RangeAggregation:
+		if n.Op == "absent_over_time" {
+			confineAbsent(n.Range.Log.Selector, m)
+			return nil
+		}
 		return confine(n.Range.Log, m)
 	case *logql.VectorAggregation:
 		return confine(n.Expr, m)
@@ -167,11 +232,19 @@ func (e *Enforcer) verify(query string, m *labels.Matcher) error {
 	return nil
 }
 
-// carries reports whether s has matcher m, by tenancy.HasMatcher's rule:
-// the same type, name and value.
+// carries reports whether s has matcher m, by tenancy.HasMatcher's rule
+// (the same type, name and value), m's regex form, or an equality matcher
+// inside m (absent_over_time's forms).
 func carries(s *logql.Selector, m *labels.Matcher) bool {
+	re := regexForm(logql.NewMatcher(m))
+	if confinedByEquality(s, logql.NewMatcher(m)) {
+		return true
+	}
 	for _, x := range s.Matchers {
-		if x.Type == m.Type && x.Name == m.Name && x.Value.Value == m.Value {
+		if x.Name != m.Name {
+			continue
+		}
+		if x.Type == m.Type && x.Value.Value == m.Value || x.Type == re.Type && x.Value.Value == re.Value.Value {
 			return true
 		}
 	}

@@ -156,3 +156,22 @@ func TestRefusedErrorsMentionWhy(t *testing.T) {
 		t.Errorf("error %v does not carry Loki's parse error", err)
 	}
 }
+
+// absent_over_time's answer takes its labels from the selector's equality
+// matchers and drops every label that also has another matcher; through
+// Tollgate they must be those of the tenant's own data.
+func TestAbsentOverTimeKeepsItsLabels(t *testing.T) {
+	single := labels.MustNewMatcher(labels.MatchEqual, "namespace", "team-a")
+	for _, tc := range []struct{ in, want string }{
+		{`absent_over_time({namespace="team-a", app="gone"}[5m])`, `absent_over_time({namespace="team-a", app="gone"}[5m])`},
+		{`absent_over_time({app="gone"}[5m])`, `absent_over_time({app="gone", namespace=~"team-a"}[5m])`},
+		{`absent_over_time({namespace="victim"}[5m])`, `absent_over_time({namespace="victim", namespace=~"team-a"}[5m])`},
+		{`sum(absent_over_time({app="gone"} |= "x" [5m]))`, `sum(absent_over_time({app="gone", namespace=~"team-a"} |= "x" [5m]))`},
+		{`count_over_time({app="a"}[5m])`, `count_over_time({app="a", namespace="team-a"}[5m])`},
+	} {
+		got, err := Query(tc.in, single)
+		if err != nil || got != tc.want {
+			t.Errorf("%s:\n got %s (%v)\nwant %s", tc.in, got, err, tc.want)
+		}
+	}
+}

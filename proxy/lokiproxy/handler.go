@@ -274,6 +274,9 @@ func (h *Handler) confine(r *http.Request, rt route, ps url.Values, m *labels.Ma
 	switch rt.kind {
 	case kindQuery, kindOptionalQuery, kindTail:
 		q := ps.Get("query")
+		if err := h.keepVolumeGrouping(rt, ps); err != nil {
+			return err
+		}
 		switch {
 		case q == "" && rt.kind == kindOptionalQuery:
 			ps.Set("query", logqlenforce.MatchAll(m))
@@ -303,6 +306,29 @@ func (h *Handler) confine(r *http.Request, rt route, ps url.Values, m *labels.Ma
 		if q := ps.Get("query"); q != "" {
 			return h.enforcer.CheckBounds(q)
 		}
+	}
+	return nil
+}
+
+// volumeRoutes group their answer by the selector's labels unless
+// targetLabels says otherwise.
+var volumeRoutes = map[string]bool{"/loki/api/v1/index/volume": true, "/loki/api/v1/index/volume_range": true}
+
+// keepVolumeGrouping pins a volume request's grouping to the labels of the
+// query as the tenant wrote it. Loki groups a volume answer by the labels
+// its selector matches on, so the tenant matcher would otherwise split
+// Grafana's log-volume histogram by namespace.
+func (h *Handler) keepVolumeGrouping(rt route, ps url.Values) error {
+	q := ps.Get("query")
+	if !volumeRoutes[rt.name] || q == "" || ps.Get("targetLabels") != "" {
+		return nil
+	}
+	names, err := h.enforcer.SelectorLabels(q)
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		ps.Set("targetLabels", strings.Join(names, ","))
 	}
 	return nil
 }
