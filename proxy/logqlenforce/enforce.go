@@ -81,7 +81,7 @@ func (e *Enforcer) Query(query string, m *labels.Matcher) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := confine(expr, logql.NewMatcher(m)); err != nil {
+	if err := confine(expr, tenantMatcher{m, logql.NewMatcher(m)}); err != nil {
 		return "", err
 	}
 	out := expr.String()
@@ -147,22 +147,25 @@ func addMatcher(s *logql.Selector, m *logql.Matcher) {
 // equality matcher lies inside the tenant's namespaces is confined as
 // written, and any other gets the tenant matcher as a regex, which gives
 // no label.
-func confineAbsent(s *logql.Selector, m *logql.Matcher) {
-	if confinedByEquality(s, m) {
+func confineAbsent(s *logql.Selector, m tenantMatcher) {
+	if confinedByEquality(s, m.compiled) {
 		return
 	}
-	addMatcher(s, regexForm(m))
+	addMatcher(s, regexForm(m.ast))
+}
+
+// tenantMatcher is the tenant matcher compiled (to test values) and as a
+// tree node (to add to selectors).
+type tenantMatcher struct {
+	compiled *labels.Matcher
+	ast      *logql.Matcher
 }
 
 // confinedByEquality reports whether s has an equality matcher on m's
 // label whose value m accepts.
-func confinedByEquality(s *logql.Selector, m *logql.Matcher) bool {
-	lm, err := labels.NewMatcher(m.Type, m.Name, m.Value.Value)
-	if err != nil {
-		return false
-	}
+func confinedByEquality(s *logql.Selector, m *labels.Matcher) bool {
 	for _, x := range s.Matchers {
-		if x.Type == labels.MatchEqual && x.Name == m.Name && x.Value.Value != "" && lm.Matches(x.Value.Value) {
+		if x.Type == labels.MatchEqual && x.Name == m.Name && x.Value.Value != "" && m.Matches(x.Value.Value) {
 			return true
 		}
 	}
@@ -182,10 +185,10 @@ func regexForm(m *logql.Matcher) *logql.Matcher {
 // log queries; this walk is written out here, apart from logql.Inspect
 // which verify uses, and refuses any expression it does not know. The
 // parser bounds the depth of the tree, so the recursion is bounded.
-func confine(e logql.Expr, m *logql.Matcher) error {
+func confine(e logql.Expr, m tenantMatcher) error {
 	switch n := e.(type) {
 	case *logql.LogExpr:
-		addMatcher(n.Selector, m)
+		addMatcher(n.Selector, m.ast)
 	case *logql.ParenExpr:
 		return confine(n.Expr, m)
 	case *logql.BinaryExpr:
@@ -236,17 +239,17 @@ func (e *Enforcer) verify(query string, m *labels.Matcher) error {
 // (the same type, name and value), m's regex form, or an equality matcher
 // inside m (absent_over_time's forms).
 func carries(s *logql.Selector, m *labels.Matcher) bool {
-	re := regexForm(logql.NewMatcher(m))
-	if confinedByEquality(s, logql.NewMatcher(m)) {
-		return true
+	re := m.Value
+	if m.Type == labels.MatchEqual {
+		re = regexp.QuoteMeta(m.Value)
 	}
 	for _, x := range s.Matchers {
 		if x.Name != m.Name {
 			continue
 		}
-		if x.Type == m.Type && x.Value.Value == m.Value || x.Type == re.Type && x.Value.Value == re.Value.Value {
+		if x.Type == m.Type && x.Value.Value == m.Value || x.Type == labels.MatchRegexp && x.Value.Value == re {
 			return true
 		}
 	}
-	return false
+	return confinedByEquality(s, m)
 }
