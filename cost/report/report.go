@@ -246,7 +246,7 @@ func Table(w io.Writer, res *cost.Result) error {
 	q := res.Query
 	agg := strings.Join(q.Aggregate, ",")
 	if agg == "" {
-		agg = strings.Join(allocation.DefaultAggregate, "/")
+		agg = strings.Join(allocation.DefaultAggregate(), "/")
 	}
 	for i, s := range res.Sets {
 		if i > 0 {
