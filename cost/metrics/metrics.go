@@ -115,6 +115,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 var admin = tenancy.Access{Admin: true}
 
+// compute allocates the last hour three ways (by namespace, by cost
+// center, by node with idle) from one snapshot.
 func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Metric, error) {
 	res := 5 * time.Minute
 	end := now.Truncate(res)
@@ -123,59 +125,84 @@ func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Me
 	if err != nil {
 		return nil, err
 	}
-	hourly := func(a *allocation.Allocation) (cpu, ram, gpu float64) {
-		h := q.End.Sub(q.Start).Hours()
-		return a.CPUCost / h, a.RAMCost / h, a.GPUCost / h
-	}
-	var out []prometheus.Metric
-	gauge := func(d *prometheus.Desc, cpu, ram, gpu float64, labels ...string) {
-		for _, r := range []struct {
-			name string
-			v    float64
-		}{{"cpu", cpu}, {"ram", ram}, {"gpu", gpu}} {
-			out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.v, append(labels, r.name)...))
+	g := &gauges{hours: q.End.Sub(q.Start).Hours()}
+	for _, add := range []func(*cost.Snapshot, cost.Query, *gauges) error{c.byNamespace, c.byCostCenter, c.byNode} {
+		if err := add(snap, q, g); err != nil {
+			return nil, err
 		}
 	}
+	return g.out, nil
+}
 
+// gauges collects hourly cost gauges, one per resource.
+type gauges struct {
+	hours float64 // of the window
+	out   []prometheus.Metric
+}
+
+func (g *gauges) hourly(a *allocation.Allocation) (cpu, ram, gpu float64) {
+	return a.CPUCost / g.hours, a.RAMCost / g.hours, a.GPUCost / g.hours
+}
+
+func (g *gauges) add(d *prometheus.Desc, cpu, ram, gpu float64, labels ...string) {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"cpu", cpu}, {"ram", ram}, {"gpu", gpu}} {
+		g.out = append(g.out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.v, append(labels, r.name)...))
+	}
+}
+
+func (c *Collector) byNamespace(snap *cost.Snapshot, q cost.Query, g *gauges) error {
 	q.Aggregate = []string{"namespace"}
-	byNS, err := snap.Allocate(q, admin)
+	res, err := snap.Allocate(q, admin)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, s := range byNS.Sets {
+	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
-			cpu, ram, gpu := hourly(a)
+			cpu, ram, gpu := g.hourly(a)
 			p := a.Properties
-			gauge(c.namespace, cpu, ram, gpu, a.Name, p.Tenant, p.Team, p.CostCenter)
+			g.add(c.namespace, cpu, ram, gpu, a.Name, p.Tenant, p.Team, p.CostCenter)
 		}
 	}
+	return nil
+}
+
+func (c *Collector) byCostCenter(snap *cost.Snapshot, q cost.Query, g *gauges) error {
 	q.Aggregate = []string{"cost_center"}
-	byCC, err := snap.Allocate(q, admin)
+	res, err := snap.Allocate(q, admin)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, s := range byCC.Sets {
+	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
-			cpu, ram, gpu := hourly(a)
-			gauge(c.costCenter, cpu, ram, gpu, a.Name)
+			cpu, ram, gpu := g.hourly(a)
+			g.add(c.costCenter, cpu, ram, gpu, a.Name)
 		}
 	}
+	return nil
+}
+
+// byNode adds every node's idle and its total: its allocations and its
+// idle.
+func (c *Collector) byNode(snap *cost.Snapshot, q cost.Query, g *gauges) error {
 	q.Aggregate, q.IncludeIdle = []string{"node"}, true
-	byNode, err := snap.Allocate(q, admin)
+	res, err := snap.Allocate(q, admin)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	type nodeCost struct{ cpu, ram, gpu float64 }
 	totals := map[string]*nodeCost{}
-	for _, s := range byNode.Sets {
+	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
 			name := a.Properties.Node
 			if name == "" {
 				continue
 			}
-			cpu, ram, gpu := hourly(a)
+			cpu, ram, gpu := g.hourly(a)
 			if a.IsIdle() {
-				gauge(c.nodeIdle, cpu, ram, gpu, name)
+				g.add(c.nodeIdle, cpu, ram, gpu, name)
 			}
 			t := totals[name]
 			if t == nil {
@@ -185,10 +212,10 @@ func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Me
 			t.cpu, t.ram, t.gpu = t.cpu+cpu, t.ram+ram, t.gpu+gpu
 		}
 	}
-	for _, n := range byNode.Nodes {
+	for _, n := range res.Nodes {
 		if t := totals[n.Name]; t != nil {
-			gauge(c.node, t.cpu, t.ram, t.gpu, n.Name, n.InstanceType, n.CapacityType)
+			g.add(c.node, t.cpu, t.ram, t.gpu, n.Name, n.InstanceType, n.CapacityType)
 		}
 	}
-	return out, nil
+	return nil
 }
