@@ -62,9 +62,6 @@ func New(opts Options) *Client {
 	return &Client{opts: opts}
 }
 
-// URL is the API's base URL.
-func (c *Client) URL() *url.URL { return c.opts.URL }
-
 // Series is one series of a range query's matrix.
 type Series struct {
 	Metric map[string]string `json:"metric"`
@@ -131,7 +128,10 @@ func (c *Client) LabelValues(ctx context.Context, label string, matches []string
 		return nil, err
 	}
 	var values []string
-	return values, c.do(req, &values)
+	if err := c.do(req, &values); err != nil {
+		return nil, err
+	}
+	return values, nil
 }
 
 // post sends a form to /api/v1/<endpoint>, as Prometheus's own clients
@@ -175,6 +175,9 @@ func (c *Client) do(req *http.Request, data any) error {
 	case env.Status != "success" || resp.StatusCode/100 != 2:
 		return &Error{Status: resp.Status, StatusCode: resp.StatusCode, Type: env.ErrorType, Msg: env.Error, Head: body.head()}
 	}
+	// What the decoder left (a newline, say) is read so that the
+	// connection can carry the next query.
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	return nil
 }
 
