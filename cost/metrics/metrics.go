@@ -126,10 +126,18 @@ func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Me
 		return nil, err
 	}
 	g := &gauges{hours: q.End.Sub(q.Start).Hours()}
-	for _, add := range []func(*cost.Snapshot, cost.Query, *gauges) error{c.byNamespace, c.byCostCenter, c.byNode} {
-		if err := add(snap, q, g); err != nil {
-			return nil, err
-		}
+	err = perGroup(snap, q, g, "namespace", c.namespace, func(a *allocation.Allocation) []string {
+		p := a.Properties
+		return []string{a.Name, p.Tenant, p.Team, p.CostCenter}
+	})
+	if err == nil {
+		err = perGroup(snap, q, g, "cost_center", c.costCenter, func(a *allocation.Allocation) []string { return []string{a.Name} })
+	}
+	if err == nil {
+		err = c.byNode(snap, q, g)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return g.out, nil
 }
@@ -153,8 +161,10 @@ func (g *gauges) add(d *prometheus.Desc, cpu, ram, gpu float64, labels ...string
 	}
 }
 
-func (c *Collector) byNamespace(snap *cost.Snapshot, q cost.Query, g *gauges) error {
-	q.Aggregate = []string{"namespace"}
+// perGroup adds gauge d for every group of the aggregation by prop,
+// with the labels labels gives it.
+func perGroup(snap *cost.Snapshot, q cost.Query, g *gauges, prop string, d *prometheus.Desc, labels func(*allocation.Allocation) []string) error {
+	q.Aggregate = []string{prop}
 	res, err := snap.Allocate(q, admin)
 	if err != nil {
 		return err
@@ -162,23 +172,7 @@ func (c *Collector) byNamespace(snap *cost.Snapshot, q cost.Query, g *gauges) er
 	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
 			cpu, ram, gpu := g.hourly(a)
-			p := a.Properties
-			g.add(c.namespace, cpu, ram, gpu, a.Name, p.Tenant, p.Team, p.CostCenter)
-		}
-	}
-	return nil
-}
-
-func (c *Collector) byCostCenter(snap *cost.Snapshot, q cost.Query, g *gauges) error {
-	q.Aggregate = []string{"cost_center"}
-	res, err := snap.Allocate(q, admin)
-	if err != nil {
-		return err
-	}
-	for _, s := range res.Sets {
-		for _, a := range s.Allocations {
-			cpu, ram, gpu := g.hourly(a)
-			g.add(c.costCenter, cpu, ram, gpu, a.Name)
+			g.add(d, cpu, ram, gpu, labels(a)...)
 		}
 	}
 	return nil
