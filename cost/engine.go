@@ -249,7 +249,7 @@ func (e *Engine) sharedFor(q Query, a tenancy.Access) ([]string, error) {
 	if q.ShareNamespaces == nil {
 		return nil, nil
 	}
-	if slices.Equal(q.ShareNamespaces, ShareConfigured) {
+	if slices.Equal(q.ShareNamespaces, shareConfigured) {
 		return e.opts.SharedNamespaces, nil
 	}
 	if !a.Admin {

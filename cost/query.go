@@ -24,15 +24,19 @@ type Query struct {
 	Accumulate bool
 
 	IncludeIdle, ShareIdle, IdleByNode bool
-	// ShareNamespaces: nil for none; ShareConfigured for the configured
+	// ShareNamespaces: nil for none; ShareConfigured() for the configured
 	// cost.shared_namespaces; or an explicit list.
 	ShareNamespaces []string
 	ShareSplit      string
 	Filter          Filter
 }
 
-// ShareConfigured stands for "the configured shared namespaces".
-var ShareConfigured = []string{"*configured*"}
+// shareConfigured stands for "the configured shared namespaces".
+var shareConfigured = []string{"*configured*"}
+
+// ShareConfigured is the Query.ShareNamespaces that stands for the
+// configured shared namespaces (shareNamespaces=true).
+func ShareConfigured() []string { return slices.Clone(shareConfigured) }
 
 // ParamError is a bad parameter; the API answers 400 with its message.
 type ParamError struct {
@@ -46,27 +50,104 @@ func badParam(p, format string, args ...any) error {
 	return &ParamError{Param: p, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Params are the query parameters the API accepts.
-var Params = []string{"window", "resolution", "step", "aggregate", "accumulate", "includeIdle", "shareIdle", "idleByNode",
+// params are the query parameters the API accepts.
+var params = []string{"window", "resolution", "step", "aggregate", "accumulate", "includeIdle", "shareIdle", "idleByNode",
 	"shareNamespaces", "shareSplit", "filter", "format"}
+
+// Params returns the query parameters the API accepts.
+func Params() []string { return slices.Clone(params) }
 
 // MaxWindow bounds a request: a longer one is refused with 400.
 const MaxWindow = 400 * 24 * time.Hour
 
+// Request is an allocation request as its parameters are written, with
+// OpenCost's names, before anything is checked: the API reads one from
+// its query string (ParseQuery); `tollgate cost report` and the
+// chargeback page fill one in. Query checks and resolves it.
+type Request struct {
+	// Window is required: today, yesterday, week, lastweek, month,
+	// lastmonth, 30m, 24h, 7d, 2w, or start,end in RFC3339 or Unix seconds.
+	Window string
+	// Resolution and Step are durations (5m, 1h, 1d); "" for the default.
+	Resolution, Step string
+	// Aggregate is comma-separated properties; "" for one per container.
+	Aggregate string
+
+	Accumulate, IncludeIdle, ShareIdle, IdleByNode bool
+	// ShareNamespaces is "", "false", "true" (the configured shared
+	// namespaces) or a comma-separated list.
+	ShareNamespaces string
+	// ShareSplit is weighted (the default) or even.
+	ShareSplit string
+	// Filter is in OpenCost's filter syntax; "" for none.
+	Filter string
+}
+
 // ParseQuery reads the parameters of /allocation. now anchors relative
 // windows; times are UTC.
 func ParseQuery(v url.Values, now time.Time) (Query, error) {
+	r := Request{Window: v.Get("window"), Resolution: v.Get("resolution"), Step: v.Get("step"), Aggregate: v.Get("aggregate"),
+		ShareNamespaces: v.Get("shareNamespaces"), ShareSplit: v.Get("shareSplit"), Filter: v.Get("filter")}
+	var badBool error
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"accumulate", &r.Accumulate}, {"includeIdle", &r.IncludeIdle}, {"shareIdle", &r.ShareIdle}, {"idleByNode", &r.IdleByNode}} {
+		var err error
+		if *b.dst, err = boolParam(v, b.name); err != nil && badBool == nil {
+			badBool = err
+		}
+	}
+	return r.query(now, badBool)
+}
+
+// Query checks the request and resolves its window at now (UTC). A bad
+// parameter is a *ParamError naming it.
+func (r Request) Query(now time.Time) (Query, error) { return r.query(now, nil) }
+
+// query checks the parameters in the order the API always has, so that
+// a request with several bad ones hears about the same one; badBool is
+// a boolean the query string did not spell as one.
+func (r Request) query(now time.Time, badBool error) (Query, error) {
+	q, err := r.span(now)
+	if err != nil {
+		return q, err
+	}
+	if q.Aggregate, err = allocation.ParseAggregate(r.Aggregate); err != nil {
+		return q, badParam("aggregate", "%v", err)
+	}
+	if badBool != nil {
+		return q, badBool
+	}
+	q.Accumulate, q.IncludeIdle, q.ShareIdle, q.IdleByNode = r.Accumulate, r.IncludeIdle, r.ShareIdle, r.IdleByNode
+	if q.ShareNamespaces, err = r.shareNamespaces(); err != nil {
+		return q, err
+	}
+	q.ShareSplit = r.ShareSplit
+	if q.ShareSplit == "" {
+		q.ShareSplit = allocation.SplitWeighted
+	}
+	if q.ShareSplit != allocation.SplitWeighted && q.ShareSplit != allocation.SplitEven {
+		return q, badParam("shareSplit", "%q: use weighted or even", q.ShareSplit)
+	}
+	if q.Filter, err = ParseFilter(r.Filter); err != nil {
+		return q, badParam("filter", "%v", err)
+	}
+	return q, nil
+}
+
+// span resolves the window, the resolution and the step.
+func (r Request) span(now time.Time) (Query, error) {
 	var q Query
-	w := v.Get("window")
-	if w == "" {
+	if r.Window == "" {
 		return q, badParam("window", "is required: today, yesterday, week, lastweek, month, lastmonth, 24h, 7d, 2w, or start,end as RFC3339 or Unix seconds")
 	}
-	start, end, err := ParseWindow(w, now)
+	start, end, err := ParseWindow(r.Window, now)
 	if err != nil {
 		return q, badParam("window", "%v", err)
 	}
 	q.Start, q.End = start, end
-	if q.Resolution, err = durationParam(v, "resolution"); err != nil {
+	if q.Resolution, err = durationParam("resolution", r.Resolution); err != nil {
 		return q, err
 	}
 	if q.Resolution == 0 {
@@ -89,7 +170,7 @@ func ParseQuery(v url.Values, now time.Time) (Query, error) {
 	if steps < 1 {
 		return q, badParam("window", "%s to %s is shorter than one resolution step (%s)", start.Format(time.RFC3339), end.Format(time.RFC3339), q.Resolution)
 	}
-	if q.Step, err = durationParam(v, "step"); err != nil {
+	if q.Step, err = durationParam("step", r.Step); err != nil {
 		return q, err
 	}
 	if q.Step != 0 && (q.Step < q.Resolution || q.Step%q.Resolution != 0) {
@@ -98,47 +179,31 @@ func ParseQuery(v url.Values, now time.Time) (Query, error) {
 	if q.Step != 0 && int(q.End.Sub(q.Start)/q.Step) > 10_000 {
 		return q, badParam("step", "%s makes more than 10000 sets in this window; use a longer step", q.Step)
 	}
-	if q.Aggregate, err = allocation.ParseAggregate(v.Get("aggregate")); err != nil {
-		return q, badParam("aggregate", "%v", err)
-	}
-	for _, b := range []struct {
-		name string
-		dst  *bool
-	}{{"accumulate", &q.Accumulate}, {"includeIdle", &q.IncludeIdle}, {"shareIdle", &q.ShareIdle}, {"idleByNode", &q.IdleByNode}} {
-		if *b.dst, err = boolParam(v, b.name); err != nil {
-			return q, err
-		}
-	}
-	switch s := strings.TrimSpace(v.Get("shareNamespaces")); s {
+	return q, nil
+}
+
+// shareNamespaces reads shareNamespaces: nil, ShareConfigured(), or a list.
+func (r Request) shareNamespaces() ([]string, error) {
+	var out []string
+	switch s := strings.TrimSpace(r.ShareNamespaces); s {
 	case "", "false":
 	case "true":
-		q.ShareNamespaces = ShareConfigured
+		out = ShareConfigured()
 	default:
 		for _, ns := range strings.Split(s, ",") {
 			ns = strings.TrimSpace(ns)
 			if !namespaceRE.MatchString(ns) {
-				return q, badParam("shareNamespaces", "%q is not a namespace; give true, false or a comma-separated list of namespaces", ns)
+				return nil, badParam("shareNamespaces", "%q is not a namespace; give true, false or a comma-separated list of namespaces", ns)
 			}
-			q.ShareNamespaces = append(q.ShareNamespaces, ns)
+			out = append(out, ns)
 		}
 	}
-	q.ShareSplit = v.Get("shareSplit")
-	if q.ShareSplit == "" {
-		q.ShareSplit = allocation.SplitWeighted
-	}
-	if q.ShareSplit != allocation.SplitWeighted && q.ShareSplit != allocation.SplitEven {
-		return q, badParam("shareSplit", "%q: use weighted or even", q.ShareSplit)
-	}
-	if q.Filter, err = ParseFilter(v.Get("filter")); err != nil {
-		return q, badParam("filter", "%v", err)
-	}
-	return q, nil
+	return out, nil
 }
 
 var namespaceRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-func durationParam(v url.Values, name string) (time.Duration, error) {
-	s := v.Get(name)
+func durationParam(name, s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}

@@ -2,15 +2,13 @@ package dashboards
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/promapi"
 )
 
 // Discoverer lists a team's services from Prometheus: the values of the
@@ -42,44 +40,15 @@ func (d *Discoverer) Services(ctx context.Context, label string, t Team) ([]stri
 		window = 24 * time.Hour
 	}
 	end := now()
-	q := url.Values{
-		"match[]": {match},
-		"start":   {strconv.FormatInt(end.Add(-window).Unix(), 10)},
-		"end":     {strconv.FormatInt(end.Unix(), 10)},
-	}
-	u := strings.TrimSuffix(d.URL, "/") + "/api/v1/label/" + url.PathEscape(p.ServiceLabel) + "/values?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	u, err := url.Parse(d.URL)
 	if err != nil {
 		return nil, fmt.Errorf("discovering the services of tenant %s: %w", t.Tenant, err)
 	}
-	for k, vs := range d.Header {
-		req.Header[k] = vs
-	}
-	client := d.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	api := promapi.New(promapi.Options{URL: u, Client: d.Client, Header: d.Header})
+	values, err := api.LabelValues(ctx, p.ServiceLabel, []string{match}, end.Add(-window), end)
 	if err != nil {
 		return nil, fmt.Errorf("discovering the services of tenant %s from %s: %w", t.Tenant, d.URL, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("discovering the services of tenant %s: reading the answer: %w", t.Tenant, err)
-	}
-	var r struct {
-		Status string   `json:"status"`
-		Error  string   `json:"error"`
-		Data   []string `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || resp.StatusCode != http.StatusOK || r.Status != "success" {
-		msg := r.Error
-		if msg == "" {
-			msg = strings.TrimSpace(string(body))
-		}
-		return nil, fmt.Errorf("discovering the services of tenant %s: %s answered %s: %s", t.Tenant, d.URL, resp.Status, msg)
-	}
-	slices.Sort(r.Data)
-	return slices.Compact(r.Data), nil
+	slices.Sort(values)
+	return slices.Compact(values), nil
 }

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tollgate-dev/tollgate/cost"
 	"github.com/tollgate-dev/tollgate/cost/report"
@@ -39,12 +39,8 @@ type costReportFlags struct {
 	discounts                          map[string]string
 }
 
-func newCostReportCmd() *cobra.Command {
-	var f costReportFlags
-	cmd := &cobra.Command{
-		Use:   "report",
-		Short: "Allocate a window's node spend to namespaces, teams or cost centers",
-		Long: `Read a window of kube-state-metrics and cAdvisor series from Prometheus,
+// costReportLong is the help text of `cost report`.
+const costReportLong = `Read a window of kube-state-metrics and cAdvisor series from Prometheus,
 price the nodes, and allocate their cost the way OpenCost does: each
 container costs max(request, usage) of CPU and RAM, and its GPU requests, at
 its node's hourly prices; what the nodes cost beyond that is idle. The
@@ -70,8 +66,9 @@ Formats: table (for people), json (OpenCost's /allocation response), csv
 (one line per allocation and step), focus (FOCUS 1.2 CSV for FinOps tools,
 Tollgate's own columns prefixed x_). A progress bar goes to stderr while a
 long window is read (--progress always|never|auto, auto meaning when stderr
-is a terminal).`,
-		Example: `  # Last week by cost center, idle and platform namespaces shared
+is a terminal).`
+
+const costReportExample = `  # Last week by cost center, idle and platform namespaces shared
   tollgate cost report --config tollgate.yaml --window 7d --aggregate cost_center --share-idle --share-namespaces true
 
   # Last month's FOCUS export for the FinOps tool
@@ -81,8 +78,16 @@ is a terminal).`,
   tollgate cost report --prometheus http://prometheus:9090 --window 24h --aggregate node --include-idle --idle-by-node
 
   # How much of the cluster sat idle yesterday, with a 20% AWS discount
-  tollgate cost report --prometheus http://prometheus:9090 --window yesterday --aggregate cluster --include-idle --discount aws=20`,
-		Args: cobra.NoArgs,
+  tollgate cost report --prometheus http://prometheus:9090 --window yesterday --aggregate cluster --include-idle --discount aws=20`
+
+func newCostReportCmd() *cobra.Command {
+	var f costReportFlags
+	cmd := &cobra.Command{
+		Use:     "report",
+		Short:   "Allocate a window's node spend to namespaces, teams or cost centers",
+		Long:    costReportLong,
+		Example: costReportExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCostReport(cmd, &f)
 		},
@@ -102,7 +107,7 @@ is a terminal).`,
 	fl.StringVar(&f.shareNamespaces, "share-namespaces", "", "true for the configured shared namespaces, or a comma-separated list")
 	fl.StringVar(&f.shareSplit, "share-split", "weighted", "how shared cost is split: weighted or even")
 	fl.StringVar(&f.filter, "filter", "", `only these allocations, e.g. namespace:"a","b"+label[team]!:"x"`)
-	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write to this file instead of stdout")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	fl.StringVar(&f.costCfg.Cluster, "cluster", "", "cluster name in the allocations (default cost.cluster, else cluster-one)")
@@ -114,97 +119,25 @@ is a terminal).`,
 }
 
 func runCostReport(cmd *cobra.Command, f *costReportFlags) error {
-	var file config.File
-	if f.configPath != "" {
-		loaded, _, err := config.Load(f.configPath)
-		if err != nil {
-			return err
-		}
-		file = *loaded
-	}
-	cc := config.Cost{}
-	if file.Cost != nil {
-		cc = *file.Cost
-	}
-	fl := cmd.Flags()
-	if fl.Changed("prometheus") || file.Upstreams.Prometheus == "" {
-		file.Upstreams.Prometheus = f.prometheus
-	}
-	if fl.Changed("org-id") {
-		file.Upstreams.PrometheusOrgID = f.orgID
-	}
-	if file.Upstreams.Prometheus == "" {
-		return errors.New("no Prometheus to read: give --prometheus URL or --config FILE")
-	}
-	if fl.Changed("cluster") {
-		cc.Cluster = f.costCfg.Cluster
-	}
-	if fl.Changed("pricing-file") {
-		cc.PricingFile = f.costCfg.PricingFile
-	}
-	if fl.Changed("shared-namespaces") {
-		cc.SharedNamespaces = f.costCfg.SharedNamespaces
-	}
-	if fl.Changed("overhead-monthly") {
-		cc.SharedOverheadMonthly = f.costCfg.SharedOverheadMonthly
-	}
-	if fl.Changed("discount") {
-		cc.Discounts = map[string]float64{}
-		for p, v := range f.discounts {
-			var pct float64
-			if _, err := fmt.Sscan(v, &pct); err != nil {
-				return fmt.Errorf("--discount %s=%s: give a percentage, e.g. aws=20", p, v)
-			}
-			cc.Discounts[p] = pct
-		}
-	}
-	// The same defaults and checks as the file's cost section.
-	check := config.File{Listen: config.DefaultListen, Upstreams: file.Upstreams, Tenancy: file.Tenancy, Auth: file.Auth, Cost: &cc}
-	check.ApplyDefaults()
-	for _, p := range check.Validate() {
-		if strings.HasPrefix(p.Path, "cost") || strings.HasPrefix(p.Path, "upstreams.prometheus") {
-			if p.Severity == 0 {
-				return fmt.Errorf("%s", p.String())
-			}
-		}
-	}
-	var tn *tenancy.Tenancy
-	if f.configPath != "" {
-		var err error
-		if tn, err = tenancy.New(file.Tenancy); err != nil {
-			return err
-		}
-	}
-	engine, err := cost.FromConfig(&cc, file.Upstreams, tn, nil, nil)
+	engine, err := f.engine(cmd.Flags())
 	if err != nil {
 		return err
 	}
-
-	params := url.Values{"window": {f.window}, "aggregate": {f.aggregate}, "shareSplit": {f.shareSplit}}
-	for name, v := range map[string]string{"resolution": f.resolution, "step": f.step, "filter": f.filter, "shareNamespaces": f.shareNamespaces} {
-		if v != "" {
-			params.Set(name, v)
-		}
-	}
-	for name, v := range map[string]bool{"accumulate": f.accumulate, "includeIdle": f.includeIdle, "shareIdle": f.shareIdle, "idleByNode": f.idleByNode} {
-		params.Set(name, fmt.Sprint(v))
-	}
-	q, err := cost.ParseQuery(params, time.Now())
+	q, err := f.request().Query(time.Now())
 	if err == nil && f.format == "focus" {
 		err = q.CheckFOCUS()
 	}
 	if err != nil {
 		return flagError(err)
 	}
-	if !slices.Contains(report.Formats, f.format) {
-		return fmt.Errorf("--format %q: use %s", f.format, strings.Join(report.Formats, ", "))
+	if !slices.Contains(report.Formats(), f.format) {
+		return fmt.Errorf("--format %q: use %s", f.format, strings.Join(report.Formats(), ", "))
 	}
 	if !slices.Contains([]string{"auto", "always", "never"}, f.progress) {
 		return fmt.Errorf("--progress %q: use auto, always or never", f.progress)
 	}
 
-	stderr := cmd.ErrOrStderr()
-	bar := newProgressBar(stderr, f.progress)
+	bar := newProgressBar(cmd.ErrOrStderr(), f.progress)
 	res, err := engine.Compute(cmd.Context(), q, tenancy.Access{Admin: true}, bar.update)
 	bar.done()
 	if err != nil {
@@ -223,6 +156,84 @@ func runCostReport(cmd *cobra.Command, f *costReportFlags) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return nil
+}
+
+// engine builds the cost engine from --config, if given, and the flags
+// given explicitly, which win over the file.
+func (f *costReportFlags) engine(fl *pflag.FlagSet) (*cost.Engine, error) {
+	var file config.File
+	if f.configPath != "" {
+		loaded, _, err := config.Load(f.configPath)
+		if err != nil {
+			return nil, err
+		}
+		file = *loaded
+	}
+	up := file.Upstreams
+	if fl.Changed("prometheus") || up.Prometheus == "" {
+		up.Prometheus = f.prometheus
+	}
+	if fl.Changed("org-id") {
+		up.PrometheusOrgID = f.orgID
+	}
+	if up.Prometheus == "" {
+		return nil, errors.New("no Prometheus to read: give --prometheus URL or --config FILE")
+	}
+	cc, err := f.costSection(fl, file.Cost)
+	if err != nil {
+		return nil, err
+	}
+	// The same defaults and checks as the file's cost section.
+	cc.ApplyDefaults()
+	if errs := config.ValidateCost(up, &cc).Errors(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s", errs[0].String())
+	}
+	var tn *tenancy.Tenancy
+	if f.configPath != "" {
+		if tn, err = tenancy.New(file.Tenancy); err != nil {
+			return nil, err
+		}
+	}
+	return cost.FromConfig(&cc, up, tn, nil, nil)
+}
+
+// costSection is the file's cost section, if any, with the flags given
+// explicitly written over it.
+func (f *costReportFlags) costSection(fl *pflag.FlagSet, fromFile *config.Cost) (config.Cost, error) {
+	var cc config.Cost
+	if fromFile != nil {
+		cc = *fromFile
+	}
+	if fl.Changed("cluster") {
+		cc.Cluster = f.costCfg.Cluster
+	}
+	if fl.Changed("pricing-file") {
+		cc.PricingFile = f.costCfg.PricingFile
+	}
+	if fl.Changed("shared-namespaces") {
+		cc.SharedNamespaces = f.costCfg.SharedNamespaces
+	}
+	if fl.Changed("overhead-monthly") {
+		cc.SharedOverheadMonthly = f.costCfg.SharedOverheadMonthly
+	}
+	if fl.Changed("discount") {
+		cc.Discounts = map[string]float64{}
+		for p, v := range f.discounts {
+			var pct float64
+			if _, err := fmt.Sscan(v, &pct); err != nil {
+				return cc, fmt.Errorf("--discount %s=%s: give a percentage, e.g. aws=20", p, v)
+			}
+			cc.Discounts[p] = pct
+		}
+	}
+	return cc, nil
+}
+
+// request is the allocation the flags ask for, in the API's terms.
+func (f *costReportFlags) request() cost.Request {
+	return cost.Request{Window: f.window, Resolution: f.resolution, Step: f.step, Aggregate: f.aggregate,
+		Accumulate: f.accumulate, IncludeIdle: f.includeIdle, ShareIdle: f.shareIdle, IdleByNode: f.idleByNode,
+		ShareNamespaces: f.shareNamespaces, ShareSplit: f.shareSplit, Filter: f.filter}
 }
 
 // flagError names the flag for a bad API parameter.

@@ -78,12 +78,25 @@ type ContainerSample struct {
 	GPURequest float64
 }
 
-// Resources, in the order of every [3]float64 below.
+// Resources, in the order of every resources value.
 const (
 	cpuR = iota
 	ramR
 	gpuR
 )
+
+// resources is one figure per resource: CPU, RAM, GPU.
+type resources [3]float64
+
+// Sum adds the figures in resource order; every total is summed this
+// way, so that totals computed in different places agree to the bit.
+func (r resources) Sum() float64 { return r[cpuR] + r[ramR] + r[gpuR] }
+
+func (r *resources) add(o resources) {
+	r[cpuR] += o[cpuR]
+	r[ramR] += o[ramR]
+	r[gpuR] += o[gpuR]
+}
 
 // Accumulator collects steps into sets (OpenCost's `step`): per set, the
 // totals of every container and node. It keeps no per-step data, so the
@@ -102,12 +115,12 @@ type Accumulator struct {
 	sets []*set
 
 	// Scratch space of AddStep, reused across steps.
-	stepCost  [][3]float64
-	stepAlloc [][3]float64
+	stepCost  []resources
+	stepAlloc []resources
 	observed  []bool
 	inStep    []bool
 	touched   []int32
-	costs     [][3]float64
+	costs     []resources
 }
 
 type set struct {
@@ -129,16 +142,16 @@ type rec struct {
 	ramReqByteHours float64
 	ramUseByteHours float64
 	gpuHours        float64
-	cost            [3]float64
+	cost            resources
 	listCost        float64
 }
 
 type nodeTotals struct {
 	hours    float64
-	capacity [3]float64 // core-hours, byte-hours, GPU-hours
-	allocQty [3]float64 // allocated quantities, same units
-	cost     [3]float64
-	alloc    [3]float64 // allocated cost, after scaling
+	capacity resources // core-hours, byte-hours, GPU-hours
+	allocQty resources // allocated quantities, same units
+	cost     resources
+	alloc    resources // allocated cost, after scaling
 }
 
 // NewAccumulator starts a window at start, cut into sets of setLength (0:
@@ -221,10 +234,25 @@ func (a *Accumulator) AddStep(t time.Time, hours float64, nodes []NodeSample, co
 	if end.After(a.lastEnd) {
 		a.lastEnd = end
 	}
+	a.grow(s)
+	a.addNodeCosts(s, nodes)
+	costs := a.containerCosts(containers)
+	a.scaleOvercommitted(s)
+	a.addContainerTotals(s, t, end, containers, costs)
+	for _, n := range a.touched {
+		a.stepCost[n], a.stepAlloc[n], a.observed[n], a.inStep[n] = resources{}, resources{}, false, false
+	}
+	a.touched = a.touched[:0]
+	return nil
+}
+
+// grow sizes the step's scratch space and the set's tables to the nodes
+// and containers registered so far.
+func (a *Accumulator) grow(s *set) {
 	nn := len(a.nodes)
 	for len(a.stepCost) < nn {
-		a.stepCost = append(a.stepCost, [3]float64{})
-		a.stepAlloc = append(a.stepAlloc, [3]float64{})
+		a.stepCost = append(a.stepCost, resources{})
+		a.stepAlloc = append(a.stepAlloc, resources{})
 		a.observed = append(a.observed, false)
 		a.inStep = append(a.inStep, false)
 	}
@@ -234,54 +262,65 @@ func (a *Accumulator) AddStep(t time.Time, hours float64, nodes []NodeSample, co
 	for len(s.recOf) < len(a.containers) {
 		s.recOf = append(s.recOf, 0)
 	}
-	a.touched = a.touched[:0]
-	touch := func(n int32) {
-		if !a.inStep[n] {
-			a.inStep[n] = true
-			a.touched = append(a.touched, n)
-		}
-	}
+}
 
-	// Node cost of the step.
+// touch marks a node as part of the step, to be scaled and reset.
+func (a *Accumulator) touch(n int32) {
+	if !a.inStep[n] {
+		a.inStep[n] = true
+		a.touched = append(a.touched, n)
+	}
+}
+
+// addNodeCosts records the nodes' cost and capacity in the step.
+func (a *Accumulator) addNodeCosts(s *set, nodes []NodeSample) {
 	for _, ns := range nodes {
 		n := ns.Node
-		touch(n)
+		a.touch(n)
 		a.observed[n] = true
 		p := &a.nodes[n]
-		a.stepCost[n] = [3]float64{ns.CPUCores * ns.Hours * p.CPUPrice, ns.RAMBytes / GiB * ns.Hours * p.RAMPrice, ns.GPUs * ns.Hours * p.GPUPrice}
+		a.stepCost[n] = resources{ns.CPUCores * ns.Hours * p.CPUPrice, ns.RAMBytes / GiB * ns.Hours * p.RAMPrice, ns.GPUs * ns.Hours * p.GPUPrice}
 		nt := &s.nodes[n]
 		nt.hours += ns.Hours
 		nt.capacity[cpuR] += ns.CPUCores * ns.Hours
 		nt.capacity[ramR] += ns.RAMBytes * ns.Hours
 		nt.capacity[gpuR] += ns.GPUs * ns.Hours
 	}
+}
 
-	// First pass: each container's cost at the node's price, and the
-	// total allocated per node.
+// containerCosts is the first pass over the containers: each one's cost
+// at its node's prices, summed per node into stepAlloc.
+func (a *Accumulator) containerCosts(containers []ContainerSample) []resources {
 	if cap(a.costs) < len(containers) {
-		a.costs = make([][3]float64, len(containers))
+		a.costs = make([]resources, len(containers))
 	}
 	costs := a.costs[:len(containers)]
 	for i := range containers {
 		cs := &containers[i]
 		n := a.containerNode[cs.Container]
 		p := &a.nodes[n]
-		c := [3]float64{
+		c := resources{
 			max(cs.CPURequest, cs.CPUUsage) * cs.Hours * p.CPUPrice,
 			max(cs.RAMRequest, cs.RAMUsage) / GiB * cs.Hours * p.RAMPrice,
 			cs.GPURequest * cs.Hours * p.GPUPrice,
 		}
 		costs[i] = c
-		touch(n)
+		a.touch(n)
+		// Element by element: this loop runs for every container and
+		// step, and add's copy of c costs a third more.
 		sa := &a.stepAlloc[n]
-		sa[0] += c[0]
-		sa[1] += c[1]
-		sa[2] += c[2]
+		sa[cpuR] += c[cpuR]
+		sa[ramR] += c[ramR]
+		sa[gpuR] += c[gpuR]
 	}
+	return costs
+}
 
-	// Per node and resource: the factor that brings an overcommitted
-	// node's allocations down to its cost. A node without a capacity
-	// sample in this step costs what was allocated on it.
+// scaleOvercommitted turns stepAlloc into, per node and resource, the
+// factor that brings an overcommitted node's allocations down to its
+// cost, and adds the step's cost and allocated cost to the set. A node
+// without a capacity sample in this step costs what was allocated on it.
+func (a *Accumulator) scaleOvercommitted(s *set) {
 	for _, n := range a.touched {
 		sc, sa := &a.stepCost[n], &a.stepAlloc[n]
 		nt := &s.nodes[n]
@@ -291,7 +330,6 @@ func (a *Accumulator) AddStep(t time.Time, hours float64, nodes []NodeSample, co
 			}
 			nt.cost[r] += sc[r]
 			if sa[r] > sc[r] {
-				// Reuse stepAlloc as the scale factor from here on.
 				sa[r] = sc[r] / sa[r]
 				nt.alloc[r] += sc[r]
 			} else {
@@ -300,8 +338,11 @@ func (a *Accumulator) AddStep(t time.Time, hours float64, nodes []NodeSample, co
 			}
 		}
 	}
+}
 
-	// Second pass: the containers' totals.
+// addContainerTotals is the second pass: the containers' quantities and
+// scaled costs added to their records in the set, from t to end.
+func (a *Accumulator) addContainerTotals(s *set, t, end time.Time, containers []ContainerSample, costs []resources) {
 	for i := range containers {
 		cs := &containers[i]
 		n := a.containerNode[cs.Container]
@@ -322,22 +363,17 @@ func (a *Accumulator) AddStep(t time.Time, hours float64, nodes []NodeSample, co
 		r.ramReqByteHours += cs.RAMRequest * cs.Hours
 		r.ramUseByteHours += cs.RAMUsage * cs.Hours
 		r.gpuHours += cs.GPURequest * cs.Hours
-		c := costs[i]
-		c0, c1, c2 := c[0]*f[0], c[1]*f[1], c[2]*f[2]
-		r.cost[0] += c0
-		r.cost[1] += c1
-		r.cost[2] += c2
+		c := &costs[i]
+		c0, c1, c2 := c[cpuR]*f[cpuR], c[ramR]*f[ramR], c[gpuR]*f[gpuR]
+		r.cost[cpuR] += c0
+		r.cost[ramR] += c1
+		r.cost[gpuR] += c2
 		r.listCost += (c0 + c1 + c2) * a.nodes[n].ListFactor
 		nt := &s.nodes[n]
 		nt.allocQty[cpuR] += max(cs.CPURequest, cs.CPUUsage) * cs.Hours
 		nt.allocQty[ramR] += max(cs.RAMRequest, cs.RAMUsage) * cs.Hours
 		nt.allocQty[gpuR] += cs.GPURequest * cs.Hours
 	}
-
-	for _, n := range a.touched {
-		a.stepCost[n], a.stepAlloc[n], a.observed[n], a.inStep[n] = [3]float64{}, [3]float64{}, false, false
-	}
-	return nil
 }
 
 // TotalNodeCost is the cost of every node over the whole window.
@@ -345,7 +381,7 @@ func (a *Accumulator) TotalNodeCost() float64 {
 	var sum float64
 	for _, s := range a.sets {
 		for _, n := range s.nodes {
-			sum += n.cost[0] + n.cost[1] + n.cost[2]
+			sum += n.cost.Sum()
 		}
 	}
 	return sum

@@ -121,7 +121,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access
 func (h *Handler) serveAllocation(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	ps, err := params.Read(r, h.opts.MaxBodyBytes)
 	if err == nil {
-		err = params.Check(ps, cost.Params, nil)
+		err = params.Check(ps, cost.Params(), nil)
 	}
 	if err != nil {
 		WriteError(w, params.Status(err), "bad_data", err.Error())

@@ -115,6 +115,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 
 var admin = tenancy.Access{Admin: true}
 
+// compute allocates the last hour three ways (by namespace, by cost
+// center, by node with idle) from one snapshot.
 func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Metric, error) {
 	res := 5 * time.Minute
 	end := now.Truncate(res)
@@ -123,59 +125,78 @@ func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Me
 	if err != nil {
 		return nil, err
 	}
-	hourly := func(a *allocation.Allocation) (cpu, ram, gpu float64) {
-		h := q.End.Sub(q.Start).Hours()
-		return a.CPUCost / h, a.RAMCost / h, a.GPUCost / h
+	g := &gauges{hours: q.End.Sub(q.Start).Hours()}
+	err = perGroup(snap, q, g, "namespace", c.namespace, func(a *allocation.Allocation) []string {
+		p := a.Properties
+		return []string{a.Name, p.Tenant, p.Team, p.CostCenter}
+	})
+	if err == nil {
+		err = perGroup(snap, q, g, "cost_center", c.costCenter, func(a *allocation.Allocation) []string { return []string{a.Name} })
 	}
-	var out []prometheus.Metric
-	gauge := func(d *prometheus.Desc, cpu, ram, gpu float64, labels ...string) {
-		for _, r := range []struct {
-			name string
-			v    float64
-		}{{"cpu", cpu}, {"ram", ram}, {"gpu", gpu}} {
-			out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.v, append(labels, r.name)...))
-		}
+	if err == nil {
+		err = c.byNode(snap, q, g)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return g.out, nil
+}
 
-	q.Aggregate = []string{"namespace"}
-	byNS, err := snap.Allocate(q, admin)
-	if err != nil {
-		return nil, err
+// gauges collects hourly cost gauges, one per resource.
+type gauges struct {
+	hours float64 // of the window
+	out   []prometheus.Metric
+}
+
+func (g *gauges) hourly(a *allocation.Allocation) (cpu, ram, gpu float64) {
+	return a.CPUCost / g.hours, a.RAMCost / g.hours, a.GPUCost / g.hours
+}
+
+func (g *gauges) add(d *prometheus.Desc, cpu, ram, gpu float64, labels ...string) {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"cpu", cpu}, {"ram", ram}, {"gpu", gpu}} {
+		g.out = append(g.out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, r.v, append(labels, r.name)...))
 	}
-	for _, s := range byNS.Sets {
+}
+
+// perGroup adds gauge d for every group of the aggregation by prop,
+// with the labels labels gives it.
+func perGroup(snap *cost.Snapshot, q cost.Query, g *gauges, prop string, d *prometheus.Desc, labels func(*allocation.Allocation) []string) error {
+	q.Aggregate = []string{prop}
+	res, err := snap.Allocate(q, admin)
+	if err != nil {
+		return err
+	}
+	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
-			cpu, ram, gpu := hourly(a)
-			p := a.Properties
-			gauge(c.namespace, cpu, ram, gpu, a.Name, p.Tenant, p.Team, p.CostCenter)
+			cpu, ram, gpu := g.hourly(a)
+			g.add(d, cpu, ram, gpu, labels(a)...)
 		}
 	}
-	q.Aggregate = []string{"cost_center"}
-	byCC, err := snap.Allocate(q, admin)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range byCC.Sets {
-		for _, a := range s.Allocations {
-			cpu, ram, gpu := hourly(a)
-			gauge(c.costCenter, cpu, ram, gpu, a.Name)
-		}
-	}
+	return nil
+}
+
+// byNode adds every node's idle and its total: its allocations and its
+// idle.
+func (c *Collector) byNode(snap *cost.Snapshot, q cost.Query, g *gauges) error {
 	q.Aggregate, q.IncludeIdle = []string{"node"}, true
-	byNode, err := snap.Allocate(q, admin)
+	res, err := snap.Allocate(q, admin)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	type nodeCost struct{ cpu, ram, gpu float64 }
 	totals := map[string]*nodeCost{}
-	for _, s := range byNode.Sets {
+	for _, s := range res.Sets {
 		for _, a := range s.Allocations {
 			name := a.Properties.Node
 			if name == "" {
 				continue
 			}
-			cpu, ram, gpu := hourly(a)
+			cpu, ram, gpu := g.hourly(a)
 			if a.IsIdle() {
-				gauge(c.nodeIdle, cpu, ram, gpu, name)
+				g.add(c.nodeIdle, cpu, ram, gpu, name)
 			}
 			t := totals[name]
 			if t == nil {
@@ -185,10 +206,10 @@ func (c *Collector) compute(ctx context.Context, now time.Time) ([]prometheus.Me
 			t.cpu, t.ram, t.gpu = t.cpu+cpu, t.ram+ram, t.gpu+gpu
 		}
 	}
-	for _, n := range byNode.Nodes {
+	for _, n := range res.Nodes {
 		if t := totals[n.Name]; t != nil {
-			gauge(c.node, t.cpu, t.ram, t.gpu, n.Name, n.InstanceType, n.CapacityType)
+			g.add(c.node, t.cpu, t.ram, t.gpu, n.Name, n.InstanceType, n.CapacityType)
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -21,8 +21,11 @@ import (
 	"github.com/tollgate-dev/tollgate/cost/allocation"
 )
 
-// Formats are the report formats.
-var Formats = []string{"table", "json", "csv", "focus"}
+// formats are the report formats.
+var formats = []string{"table", "json", "csv", "focus"}
+
+// Formats returns the report formats.
+func Formats() []string { return slices.Clone(formats) }
 
 // ContentType returns the HTTP content type of a format.
 func ContentType(format string) string {
@@ -47,7 +50,7 @@ func Write(w io.Writer, format string, res *cost.Result) error {
 	case "table":
 		return Table(w, res)
 	}
-	return fmt.Errorf("unknown format %q: use %s", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("unknown format %q: use %s", format, strings.Join(formats, ", "))
 }
 
 type window struct {
@@ -185,15 +188,15 @@ func text(s string) string {
 	return s
 }
 
-// CSVHeader is the column list of the plain CSV report.
-var CSVHeader = []string{"windowStart", "windowEnd", "name", "cluster", "node", "namespace", "tenant", "team", "costCenter",
+// csvHeader is the column list of the plain CSV report.
+var csvHeader = []string{"windowStart", "windowEnd", "name", "cluster", "node", "namespace", "tenant", "team", "costCenter",
 	"cpuCoreHours", "cpuCost", "ramByteHours", "ramCost", "gpuHours", "gpuCost", "idleCost", "sharedCost", "totalCost",
 	"cpuEfficiency", "ramEfficiency", "totalEfficiency", "currency"}
 
 // CSV writes one line per allocation and set.
 func CSV(w io.Writer, res *cost.Result) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
 	for _, s := range res.Sets {
@@ -246,7 +249,7 @@ func Table(w io.Writer, res *cost.Result) error {
 	q := res.Query
 	agg := strings.Join(q.Aggregate, ",")
 	if agg == "" {
-		agg = strings.Join(allocation.DefaultAggregate, "/")
+		agg = strings.Join(allocation.DefaultAggregate(), "/")
 	}
 	for i, s := range res.Sets {
 		if i > 0 {

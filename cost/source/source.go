@@ -8,19 +8,16 @@ package source
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/cost/allocation"
 	"github.com/tollgate-dev/tollgate/cost/pricing"
+	"github.com/tollgate-dev/tollgate/promapi"
 )
 
 // Options configure a Prometheus source.
@@ -42,8 +39,8 @@ type Options struct {
 
 // Prometheus reads cost inputs from one Prometheus API.
 type Prometheus struct {
-	opts   Options
-	client *http.Client
+	opts Options
+	api  *promapi.Client
 }
 
 // New builds a source.
@@ -54,7 +51,12 @@ func New(opts Options) *Prometheus {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Prometheus{opts: opts, client: &http.Client{Transport: opts.Transport}}
+	api := promapi.New(promapi.Options{URL: opts.URL, Client: &http.Client{Transport: opts.Transport}, OrgID: opts.OrgID,
+		// An answer holds every container of the cluster for a chunk of
+		// at most a day; its size follows the cluster, which the admin
+		// runs, and is bounded by cost.max_query_steps, not by bytes.
+		MaxBodyBytes: -1})
+	return &Prometheus{opts: opts, api: api}
 }
 
 // Labels are the Kubernetes labels seen in the window, names sanitised
@@ -148,17 +150,16 @@ func (p *Prometheus) Load(ctx context.Context, acc *allocation.Accumulator, w Wi
 	if steps <= 0 {
 		return labels, nil
 	}
-	chunk := p.opts.ChunkSteps
-	if chunk <= 0 {
-		chunk = max(1, int(24*time.Hour/w.Resolution))
+	size := p.opts.ChunkSteps
+	if size <= 0 {
+		size = max(1, int(24*time.Hour/w.Resolution))
 	}
-	chunk = min(chunk, 10_000) // Prometheus refuses more than 11,000 points per series
-	total := (steps + chunk - 1) / chunk
+	size = min(size, 10_000) // Prometheus refuses more than 11,000 points per series
+	total := (steps + size - 1) / size
 	queries := Queries(w.Resolution)
 	for c := 0; c < total; c++ {
-		from := c * chunk
-		to := min(steps, from+chunk)
-		if err := p.loadChunk(ctx, acc, w, from, to, queries, &labels); err != nil {
+		from := c * size
+		if err := p.loadChunk(ctx, acc, newChunk(w, from, min(steps, from+size)), queries, &labels); err != nil {
 			return labels, err
 		}
 		if progress != nil {
@@ -166,247 +167,6 @@ func (p *Prometheus) Load(ctx context.Context, acc *allocation.Accumulator, w Wi
 		}
 	}
 	return labels, nil
-}
-
-type series struct {
-	Metric map[string]string `json:"metric"`
-	Values [][2]any          `json:"values"`
-}
-
-// point returns the series' values by step index within the chunk.
-func (s series) points(first time.Time, res time.Duration, n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = -1
-	}
-	for _, v := range s.Values {
-		ts, ok := v[0].(float64)
-		str, ok2 := v[1].(string)
-		if !ok || !ok2 {
-			continue
-		}
-		t := time.UnixMilli(int64(ts*1000 + 0.5))
-		i := int(t.Sub(first) / res)
-		if i < 0 || i >= n {
-			continue
-		}
-		x, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			continue
-		}
-		out[i] = x
-	}
-	return out
-}
-
-func (p *Prometheus) loadChunk(ctx context.Context, acc *allocation.Accumulator, w Window, from, to int, queries []NamedQuery, labels *Labels) error {
-	res := w.Resolution
-	n := to - from
-	// Point i is evaluated at the end of step i.
-	firstEval := w.Start.Add(time.Duration(from+1) * res)
-	lastEval := w.Start.Add(time.Duration(to) * res)
-	results := make(map[string][]series, len(queries))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, len(queries))
-	sem := make(chan struct{}, 4)
-	for _, q := range queries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			ss, err := p.queryRange(ctx, q.PromQL, firstEval, lastEval, res)
-			if err != nil {
-				errs <- fmt.Errorf("querying %s: %w", q.Name, err)
-				return
-			}
-			mu.Lock()
-			results[q.Name] = ss
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-
-	sub := SubqueryStep(res)
-	perStep := float64(res / sub)
-	hours := res.Hours()
-
-	// Labels: the latest value in the window wins.
-	for _, s := range results[qNSLabels] {
-		ns := s.Metric["namespace"]
-		if ns != "" {
-			labels.Namespaces[ns] = stripLabels(s.Metric)
-		}
-	}
-	for _, s := range results[qPodLabels] {
-		ns, pod := s.Metric["namespace"], s.Metric["pod"]
-		if ns != "" && pod != "" {
-			labels.Pods[ns+"/"+pod] = stripLabels(s.Metric)
-		}
-	}
-
-	// Nodes: capacity per step, hours per step, prices from the latest
-	// labels and capacity of the chunk.
-	type nodeData struct {
-		cpu, ram, gpu, running []float64
-		labels                 map[string]string
-	}
-	nodes := map[string]*nodeData{}
-	node := func(name string) *nodeData {
-		d := nodes[name]
-		if d == nil {
-			d = &nodeData{}
-			nodes[name] = d
-		}
-		return d
-	}
-	for _, s := range results[qNodeCapacity] {
-		d := node(s.Metric["node"])
-		pts := s.points(firstEval, res, n)
-		switch s.Metric["resource"] {
-		case "cpu":
-			d.cpu = pts
-		case "memory":
-			d.ram = pts
-		case "nvidia_com_gpu":
-			d.gpu = pts
-		}
-	}
-	for _, s := range results[qNodeRunning] {
-		node(s.Metric["node"]).running = s.points(firstEval, res, n)
-	}
-	for _, s := range results[qNodeLabels] {
-		node(s.Metric["node"]).labels = s.Metric
-	}
-	nodeIdx := map[string]int32{}
-	for name, d := range nodes {
-		if name == "" {
-			continue
-		}
-		spec := pricing.Spec{InstanceType: first(d.labels, instanceTypeLabels), Region: first(d.labels, regionLabels)}
-		capType := strings.ToLower(first(d.labels, capacityTypeLabels))
-		spec.Spot = capType == "spot" || capType == "true"
-		spec.CPUCores, spec.RAMBytes, spec.GPUs = last(d.cpu), last(d.ram), last(d.gpu)
-		price := p.opts.Prices.Price(spec)
-		capacity := "on_demand"
-		if spec.Spot {
-			capacity = "spot"
-		}
-		nodeIdx[name] = acc.AddNode(allocation.Node{Name: name, Cluster: p.opts.Cluster, InstanceType: spec.InstanceType, Region: spec.Region,
-			CapacityType: capacity, Provider: price.Provider, PriceSource: price.Source, CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: price.ListFactor})
-	}
-
-	// Containers.
-	type podData struct{ node, kind, controller string }
-	// A Deployment's pods are created by one ReplicaSet per rollout; they
-	// are charged to the Deployment, as OpenCost does, so that a rollout
-	// does not start a new controller row.
-	owners := map[string][2]string{}
-	for _, s := range results[qReplicaSets] {
-		m := s.Metric
-		if m["owner_kind"] != "" && m["owner_kind"] != "<none>" && m["owner_name"] != "" && m["owner_name"] != "<none>" {
-			owners[m["namespace"]+"/"+m["replicaset"]] = [2]string{strings.ToLower(m["owner_kind"]), m["owner_name"]}
-		}
-	}
-	pods := map[string]podData{}
-	for _, s := range results[qPodInfo] {
-		m := s.Metric
-		pd := podData{node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
-		if o, ok := owners[m["namespace"]+"/"+pd.controller]; ok && pd.kind == "replicaset" {
-			pd.kind, pd.controller = o[0], o[1]
-		}
-		pods[m["namespace"]+"/"+m["pod"]] = pd
-	}
-	// A pod on a node kube-state-metrics says nothing about is charged at
-	// the default prices; the node then costs what was allocated on it.
-	for _, pd := range pods {
-		if pd.node != "" && !acc.HasNode(pd.node) {
-			price := p.opts.Prices.Price(pricing.Spec{})
-			acc.AddNode(allocation.Node{Name: pd.node, Cluster: p.opts.Cluster, CapacityType: "on_demand", PriceSource: "default prices (no kube_node_* series)",
-				CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: 1})
-		}
-	}
-	type ctr struct {
-		running, cpuReq, ramReq, gpuReq, cpuUse, ramUse []float64
-	}
-	ctrs := map[[3]string]*ctr{}
-	get := func(m map[string]string) *ctr {
-		k := [3]string{m["namespace"], m["pod"], m["container"]}
-		c := ctrs[k]
-		if c == nil {
-			c = &ctr{}
-			ctrs[k] = c
-		}
-		return c
-	}
-	for _, s := range results[qRunning] {
-		get(s.Metric).running = s.points(firstEval, res, n)
-	}
-	for _, s := range results[qRequests] {
-		c := get(s.Metric)
-		switch s.Metric["resource"] {
-		case "cpu":
-			c.cpuReq = s.points(firstEval, res, n)
-		case "memory":
-			c.ramReq = s.points(firstEval, res, n)
-		case "nvidia_com_gpu":
-			c.gpuReq = s.points(firstEval, res, n)
-		}
-	}
-	for _, s := range results[qCPUUsage] {
-		get(s.Metric).cpuUse = s.points(firstEval, res, n)
-	}
-	for _, s := range results[qRAMUsage] {
-		get(s.Metric).ramUse = s.points(firstEval, res, n)
-	}
-	type entry struct {
-		idx int32
-		c   *ctr
-	}
-	var entries []entry
-	for k, c := range ctrs {
-		if c.running == nil {
-			continue // usage without a running container (or the reverse) has no time to charge
-		}
-		pd := pods[k[0]+"/"+k[1]]
-		idx := acc.AddContainer(allocation.Container{Cluster: p.opts.Cluster, Node: pd.node, Namespace: k[0], Pod: k[1], Container: k[2],
-			Controller: pd.controller, ControllerKind: pd.kind})
-		entries = append(entries, entry{idx, c})
-	}
-
-	var nodeSamples []allocation.NodeSample
-	var samples []allocation.ContainerSample
-	for i := range n {
-		nodeSamples, samples = nodeSamples[:0], samples[:0]
-		for name, d := range nodes {
-			idx, ok := nodeIdx[name]
-			if !ok || d.cpu == nil || d.cpu[i] < 0 {
-				continue
-			}
-			h := hours
-			if d.running != nil {
-				h = hours * min(1, val(d.running, i)/perStep)
-			}
-			nodeSamples = append(nodeSamples, allocation.NodeSample{Node: idx, Hours: h, CPUCores: val(d.cpu, i), RAMBytes: val(d.ram, i), GPUs: val(d.gpu, i)})
-		}
-		for _, e := range entries {
-			run := val(e.c.running, i)
-			if run <= 0 {
-				continue
-			}
-			samples = append(samples, allocation.ContainerSample{Container: e.idx, Hours: hours * min(1, run/perStep),
-				CPURequest: val(e.c.cpuReq, i), CPUUsage: val(e.c.cpuUse, i), RAMRequest: val(e.c.ramReq, i), RAMUsage: val(e.c.ramUse, i), GPURequest: val(e.c.gpuReq, i)})
-		}
-		if err := acc.AddStep(w.Start.Add(time.Duration(from+i)*res), hours, nodeSamples, samples); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // val is the value at step i, 0 when missing.
@@ -443,50 +203,4 @@ func stripLabels(m map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-type apiResponse struct {
-	Status    string `json:"status"`
-	ErrorType string `json:"errorType"`
-	Error     string `json:"error"`
-	Data      struct {
-		ResultType string   `json:"resultType"`
-		Result     []series `json:"result"`
-	} `json:"data"`
-}
-
-func (p *Prometheus) queryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) ([]series, error) {
-	u := *p.opts.URL
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/query_range"
-	form := url.Values{
-		"query": {q},
-		"start": {strconv.FormatInt(start.Unix(), 10)},
-		"end":   {strconv.FormatInt(end.Unix(), 10)},
-		"step":  {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p.opts.OrgID != "" {
-		req.Header.Set("X-Scope-OrgID", p.opts.OrgID)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var r apiResponse
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("Prometheus answered %s with something that is not its API's JSON: %v %s", resp.Status, err, b)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("Prometheus answered %s: %s: %s", resp.Status, r.ErrorType, r.Error)
-	}
-	if r.Data.ResultType != "matrix" {
-		return nil, fmt.Errorf("Prometheus returned a %s, not a matrix", r.Data.ResultType)
-	}
-	return r.Data.Result, nil
 }

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +65,8 @@ func New(opts Options) *Page {
 
 // Windows and aggregations offered by the pickers.
 var (
-	Windows      = []string{"today", "yesterday", "24h", "7d", "week", "lastweek", "30d", "month", "lastmonth"}
-	Aggregations = []string{"cost_center", "team", "tenant", "namespace", "deployment", "controller", "node", "cluster"}
+	windows      = []string{"today", "yesterday", "24h", "7d", "week", "lastweek", "30d", "month", "lastmonth"}
+	aggregations = []string{"cost_center", "team", "tenant", "namespace", "deployment", "controller", "node", "cluster"}
 )
 
 // ServeAsset serves an embedded static file.
@@ -136,7 +137,7 @@ func (p *Page) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 		return
 	}
 	in := r.URL.Query()
-	v := view{Windows: Windows, Aggregations: Aggregations, Currency: p.opts.Currency, Window: in.Get("window"), Aggregate: in.Get("aggregate")}
+	v := view{Windows: windows, Aggregations: aggregations, Currency: p.opts.Currency, Window: in.Get("window"), Aggregate: in.Get("aggregate")}
 	if v.Window == "" {
 		v.Window = "7d"
 	}
@@ -145,10 +146,10 @@ func (p *Page) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	}
 	if !slices.Contains(v.Windows, v.Window) {
 		// A window from a link (start,end): keep it selectable.
-		v.Windows = append([]string{v.Window}, Windows...)
+		v.Windows = append([]string{v.Window}, windows...)
 	}
 	if !slices.Contains(v.Aggregations, v.Aggregate) {
-		v.Aggregations = append([]string{v.Aggregate}, Aggregations...)
+		v.Aggregations = append([]string{v.Aggregate}, aggregations...)
 	}
 	// Checkboxes are sent only when ticked; "submitted" tells an
 	// unticked box from a first visit, where both default to on.
@@ -187,12 +188,12 @@ func (p *Page) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	}
 }
 
+// fill computes the page's query for the caller and fills in the
+// table, the chart and the download links.
 func (p *Page) fill(ctx context.Context, v *view, a tenancy.Access) error {
-	params := url.Values{"window": {v.Window}, "aggregate": {v.Aggregate}}
-	params.Set("shareIdle", fmt.Sprint(v.ShareIdle))
-	params.Set("includeIdle", fmt.Sprint(!v.ShareIdle))
-	params.Set("shareNamespaces", fmt.Sprint(v.ShareNamespaces))
-	q, err := cost.ParseQuery(params, p.opts.Now())
+	r := cost.Request{Window: v.Window, Aggregate: v.Aggregate, ShareIdle: v.ShareIdle, IncludeIdle: !v.ShareIdle,
+		ShareNamespaces: strconv.FormatBool(v.ShareNamespaces)}
+	q, err := r.Query(p.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -213,9 +214,23 @@ func (p *Page) fill(ctx context.Context, v *view, a tenancy.Access) error {
 	if v.ShareNamespaces {
 		v.Shared = "shared platform namespaces are spread over the others in proportion to their cost"
 	}
+	v.fillTable(res.Sets)
+	title := fmt.Sprintf("Cost per %s, %s", strings.ReplaceAll(v.Aggregate, "_", " "), map[bool]string{true: "per hour", false: "per day"}[q.Step == time.Hour])
+	b, err := json.Marshal(chart(title, p.opts.Currency, labelFormat, v.Rows, res.Sets))
+	if err != nil {
+		return err
+	}
+	// html/template escapes <, > and & in JS contexts; the JSON sits in a
+	// non-executed script element, read with JSON.parse.
+	v.Chart = template.JS(b)
+	v.CSV, v.FOCUS = downloads(r)
+	return nil
+}
 
-	// The table: the whole window.
-	total := allocation.Accumulate(res.Sets)
+// fillTable fills in the table: the whole window, biggest first, idle
+// last.
+func (v *view) fillTable(sets []allocation.Set) {
+	total := allocation.Accumulate(sets)
 	for _, al := range total.Allocations {
 		r := row{Name: al.Name, Idle: al.IsIdle(), CPU: al.CPUCost, RAM: al.RAMCost, GPU: al.GPUCost, IdleCost: al.IdleCost(), Shared: al.SharedCost, Total: al.TotalCost(),
 			CPUEff: al.CPUEfficiency(), RAMEff: al.RAMEfficiency(), TotalEff: al.TotalEfficiency(), HasEff: !al.IsIdle() && al.Name != allocation.Shared}
@@ -241,28 +256,30 @@ func (p *Page) fill(ctx context.Context, v *view, a tenancy.Access) error {
 		}
 		return strings.Compare(x.Name, y.Name)
 	})
+}
 
-	// The chart: the biggest groups, the rest as "other", idle last.
+// chart draws the biggest groups of the table per set, the rest as
+// "other", idle last.
+func chart(title, currency, labelFormat string, rows []row, sets []allocation.Set) chartData {
 	const maxSeries = 8
-	cd := chartData{Currency: p.opts.Currency}
-	cd.Title = fmt.Sprintf("Cost per %s, %s", strings.ReplaceAll(v.Aggregate, "_", " "), map[bool]string{true: "per hour", false: "per day"}[q.Step == time.Hour])
-	for _, s := range res.Sets {
+	cd := chartData{Title: title, Currency: currency}
+	for _, s := range sets {
 		cd.Labels = append(cd.Labels, s.Start.Format(labelFormat))
 	}
 	index := map[string]int{}
 	var other *dataset
-	for _, r := range v.Rows {
+	for _, r := range rows {
 		if len(cd.Datasets) < maxSeries || r.Idle {
 			index[r.Name] = len(cd.Datasets)
-			cd.Datasets = append(cd.Datasets, dataset{Label: r.Name, Values: make([]float64, len(res.Sets)), Idle: r.Idle})
+			cd.Datasets = append(cd.Datasets, dataset{Label: r.Name, Values: make([]float64, len(sets)), Idle: r.Idle})
 		}
 	}
-	for i, s := range res.Sets {
+	for i, s := range sets {
 		for _, al := range s.Allocations {
 			j, ok := index[al.Name]
 			if !ok {
 				if other == nil {
-					other = &dataset{Label: "other", Values: make([]float64, len(res.Sets))}
+					other = &dataset{Label: "other", Values: make([]float64, len(sets))}
 				}
 				other.Values[i] += al.TotalCost()
 				continue
@@ -273,23 +290,20 @@ func (p *Page) fill(ctx context.Context, v *view, a tenancy.Access) error {
 	if other != nil {
 		cd.Datasets = append(cd.Datasets, *other)
 	}
-	b, err := json.Marshal(cd)
-	if err != nil {
-		return err
-	}
-	// html/template escapes <, > and & in JS contexts; the JSON sits in a
-	// non-executed script element, read with JSON.parse.
-	v.Chart = template.JS(b)
+	return cd
+}
 
-	dl := url.Values{"window": {v.Window}, "aggregate": {v.Aggregate}, "accumulate": {"true"},
-		"shareIdle": {params.Get("shareIdle")}, "includeIdle": {params.Get("includeIdle")}, "shareNamespaces": {params.Get("shareNamespaces")}}
+// downloads links the page's request as CSV (the whole window) and as
+// FOCUS (per day).
+func downloads(r cost.Request) (csv, focus string) {
+	dl := url.Values{"window": {r.Window}, "aggregate": {r.Aggregate}, "accumulate": {"true"},
+		"shareIdle": {strconv.FormatBool(r.ShareIdle)}, "includeIdle": {strconv.FormatBool(r.IncludeIdle)}, "shareNamespaces": {r.ShareNamespaces}}
 	dl.Set("format", "csv")
-	v.CSV = "/allocation?" + dl.Encode()
+	csv = "/allocation?" + dl.Encode()
 	dl.Set("step", "1d")
 	dl.Del("accumulate")
 	dl.Set("format", "focus")
-	v.FOCUS = "/allocation?" + dl.Encode()
-	return nil
+	return csv, "/allocation?" + dl.Encode()
 }
 
 func money(x float64) string { return fmt.Sprintf("%.2f", x) }

@@ -306,22 +306,8 @@ func (f *File) ApplyDefaults() {
 		f.MaxConnections = DefaultMaxConnections
 	}
 	f.Dashboards.applyDefaults(f)
-	if c := f.Cost; c != nil {
-		if c.Cluster == "" {
-			c.Cluster = DefaultCluster
-		}
-		if c.Currency == "" {
-			c.Currency = "USD"
-		}
-		if c.MetricsInterval == 0 {
-			c.MetricsInterval = Duration(DefaultCostMetricsInterval)
-		}
-		if c.MaxQuerySteps == 0 {
-			c.MaxQuerySteps = DefaultCostMaxQuerySteps
-		}
-		if c.MaxConcurrentPerTenant == 0 {
-			c.MaxConcurrentPerTenant = DefaultCostMaxConcurrentPerTenant
-		}
+	if f.Cost != nil {
+		f.Cost.ApplyDefaults()
 	}
 }
 
@@ -343,14 +329,12 @@ func (f *File) Validate() problem.List {
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
 	}
 	if f.Cost != nil && f.Upstreams.Prometheus == "" && f.Upstreams.Loki != "" {
-		ps.Add("cost", "needs upstreams.prometheus", "the cost engine reads kube-state-metrics and cAdvisor series from Prometheus: set upstreams.prometheus, or remove the cost section")
+		costNeedsPrometheus(&ps)
 	}
 	if f.Upstreams.Loki != "" {
 		checkURL(&ps, "upstreams.loki", f.Upstreams.Loki)
 	}
-	if strings.ContainsAny(f.Upstreams.PrometheusOrgID, "\r\n") {
-		ps.Add("upstreams.prometheus_org_id", "contains a line break", "give the Mimir/Cortex tenant ID on one line")
-	}
+	checkOrgID(&ps, f.Upstreams.PrometheusOrgID)
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
 	ps = append(ps, f.Proxy.validatePush()...)

@@ -9,17 +9,15 @@ package buckets
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/promapi"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
 
@@ -72,45 +70,13 @@ func (c *Checker) Check(ctx context.Context, slos []*spec.SLO) (problem.List, er
 // les runs an instant query and returns the sorted, distinct finite `le`
 // values of its result.
 func (c *Checker) les(ctx context.Context, query string) ([]float64, error) {
-	u := c.URL.JoinPath("api", "v1", "query")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(url.Values{"query": {query}}.Encode()))
+	api := promapi.New(promapi.Options{URL: c.URL, Client: c.Client, BearerToken: c.Token})
+	vector, err := api.Query(ctx, query)
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	client := c.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("HTTP %d, not a Prometheus API answer: %.200s", resp.StatusCode, body)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
 	}
 	var les []float64
-	for _, s := range r.Data.Result {
+	for _, s := range vector {
 		le, err := strconv.ParseFloat(s.Metric["le"], 64)
 		if err != nil || math.IsInf(le, 0) || slices.Contains(les, le) {
 			continue
