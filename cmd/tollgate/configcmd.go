@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -11,23 +12,28 @@ import (
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
+const (
+	configCheckLong = `Validate a configuration file and print every problem at once, each with
+file, line and column, what is wrong and how to fix it. Unknown keys are
+errors. Warnings (such as a namespace granted to two tenants) are printed but
+do not fail the check.
+
+Exit status: 0 when the file is valid, 1 when it has errors.`
+	configCheckExample = `  tollgate config check tollgate.yaml
+  tollgate config check deploy/tollgate.example.yaml`
+)
+
 func newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Work with the configuration file",
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "check FILE",
-		Short: "Validate a configuration file without serving",
-		Long: `Validate a configuration file and print every problem at once, each with
-file, line and column, what is wrong and how to fix it. Unknown keys are
-errors. Warnings (such as a namespace granted to two tenants) are printed but
-do not fail the check.
-
-Exit status: 0 when the file is valid, 1 when it has errors.`,
-		Example: `  tollgate config check tollgate.yaml
-  tollgate config check deploy/tollgate.example.yaml`,
-		Args: cobra.ExactArgs(1),
+		Use:     "check FILE",
+		Short:   "Validate a configuration file without serving",
+		Long:    configCheckLong,
+		Example: configCheckExample,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			cfg, problems, err := config.Load(args[0])
@@ -44,33 +50,39 @@ Exit status: 0 when the file is valid, 1 when it has errors.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s is valid: listen %s", args[0], cfg.Listen)
-			if cfg.Upstreams.Prometheus != "" {
-				fmt.Fprintf(out, ", prometheus %s", cfg.Upstreams.Prometheus)
-			}
-			if cfg.Upstreams.Loki != "" {
-				fmt.Fprintf(out, ", loki %s", cfg.Upstreams.Loki)
-			}
-			fmt.Fprintln(out)
-			fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
-			for _, t := range tn.Tenants() {
-				fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %-44s loki org %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","), t.LokiOrgID)
-			}
-			if c := cfg.Cost; c != nil {
-				prices := "embedded catalogue"
-				if c.PricingFile != "" {
-					prices = c.PricingFile + " over the embedded catalogue"
-				}
-				var discounts []string
-				for p, pct := range c.Discounts {
-					discounts = append(discounts, fmt.Sprintf("%s %g%%", p, pct))
-				}
-				slices.Sort(discounts)
-				fmt.Fprintf(out, "cost engine: cluster %s, %s, prices from %s, discounts [%s], shared namespaces [%s], overhead %.2f/month\n",
-					c.Cluster, c.Currency, prices, strings.Join(discounts, ", "), strings.Join(c.SharedNamespaces, ", "), c.SharedOverheadMonthly)
-			}
+			printConfigSummary(out, args[0], cfg, tn)
 			return nil
 		},
 	})
 	return cmd
+}
+
+// printConfigSummary says what a valid configuration sets up: listen
+// address, backends, tenants and the cost engine.
+func printConfigSummary(out io.Writer, path string, cfg *config.File, tn *tenancy.Tenancy) {
+	fmt.Fprintf(out, "%s is valid: listen %s", path, cfg.Listen)
+	if cfg.Upstreams.Prometheus != "" {
+		fmt.Fprintf(out, ", prometheus %s", cfg.Upstreams.Prometheus)
+	}
+	if cfg.Upstreams.Loki != "" {
+		fmt.Fprintf(out, ", loki %s", cfg.Upstreams.Loki)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
+	for _, t := range tn.Tenants() {
+		fmt.Fprintf(out, "  tenant %-16s groups %-28s namespaces %-44s loki org %s\n", t.Name, strings.Join(t.Groups, ","), strings.Join(t.Namespaces, ","), t.LokiOrgID)
+	}
+	if c := cfg.Cost; c != nil {
+		prices := "embedded catalogue"
+		if c.PricingFile != "" {
+			prices = c.PricingFile + " over the embedded catalogue"
+		}
+		var discounts []string
+		for p, pct := range c.Discounts {
+			discounts = append(discounts, fmt.Sprintf("%s %g%%", p, pct))
+		}
+		slices.Sort(discounts)
+		fmt.Fprintf(out, "cost engine: cluster %s, %s, prices from %s, discounts [%s], shared namespaces [%s], overhead %.2f/month\n",
+			c.Cluster, c.Currency, prices, strings.Join(discounts, ", "), strings.Join(c.SharedNamespaces, ", "), c.SharedOverheadMonthly)
+	}
 }

@@ -131,16 +131,8 @@ func readToken(path string) (string, error) {
 	return tok, nil
 }
 
-func newDashboardsGenerateCmd() *cobra.Command {
-	var (
-		src         sourceFlags
-		out         string
-		grafanaPath string
-	)
-	cmd := &cobra.Command{
-		Use:   "generate --config FILE --out DIR",
-		Short: "Write the dashboards and Grafana's provisioning files into a directory",
-		Long: `Generate every team's dashboards and the platform overview, and write
+const (
+	dashboardsGenerateLong = `Generate every team's dashboards and the platform overview, and write
 them with Grafana's provisioning files:
 
   DIR/teams/<tenant>/red.json, slo.json, cost.json   one folder per team
@@ -158,8 +150,8 @@ Output is deterministic: the same configuration writes the same bytes,
 and only files whose content changed are rewritten. Dashboards of
 tenants no longer configured are removed from DIR/teams; nothing outside
 teams/, platform/ and provisioning/ is touched. File provisioning cannot
-set folder permissions: run ` + "`tollgate dashboards provision`" + ` for those.`,
-		Example: `  # Services listed in the configuration (dashboards.tenants.<tenant>.services)
+set folder permissions: run ` + "`tollgate dashboards provision`" + ` for those.`
+	dashboardsGenerateExample = `  # Services listed in the configuration (dashboards.tenants.<tenant>.services)
   tollgate dashboards generate --config tollgate.yaml --out grafana/
 
   # Services discovered through Tollgate with an admin token
@@ -167,8 +159,21 @@ set folder permissions: run ` + "`tollgate dashboards provision`" + ` for those.
     --prometheus http://tollgate:9091 --prometheus-token-file /run/secrets/tollgate-ci
 
   # Check the result
-  tollgate dashboards lint grafana/teams grafana/platform`,
-		Args: cobra.NoArgs,
+  tollgate dashboards lint grafana/teams grafana/platform`
+)
+
+func newDashboardsGenerateCmd() *cobra.Command {
+	var (
+		src         sourceFlags
+		out         string
+		grafanaPath string
+	)
+	cmd := &cobra.Command{
+		Use:     "generate --config FILE --out DIR",
+		Short:   "Write the dashboards and Grafana's provisioning files into a directory",
+		Long:    dashboardsGenerateLong,
+		Example: dashboardsGenerateExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), src.timeout)
 			defer cancel()
@@ -203,20 +208,8 @@ set folder permissions: run ` + "`tollgate dashboards provision`" + ` for those.
 	return cmd
 }
 
-func newDashboardsProvisionCmd() *cobra.Command {
-	var (
-		src        sourceFlags
-		grafanaURL string
-		tokenFile  string
-		orgID      int
-		prune      bool
-		dryRun     bool
-		message    string
-	)
-	cmd := &cobra.Command{
-		Use:   "provision --config FILE --grafana-url URL",
-		Short: "Create or update the folders, permissions and dashboards through Grafana's API",
-		Long: `Generate every team's dashboards and bring a Grafana up to date through
+const (
+	dashboardsProvisionLong = `Generate every team's dashboards and bring a Grafana up to date through
 its HTTP API:
 
   - a folder per tenant, with a stable UID (tg_<tenant>), whose permission
@@ -241,15 +234,32 @@ Every failure is printed with the folder or dashboard and Grafana's HTTP
 status, and the exit status is 1.
 
 The token is a Grafana service account token with the Admin role (folder
-permissions need it), read from --token-file or $GRAFANA_TOKEN.`,
-		Example: `  # What would change?
+permissions need it), read from --token-file or $GRAFANA_TOKEN.`
+	dashboardsProvisionExample = `  # What would change?
   GRAFANA_TOKEN=glsa_... tollgate dashboards provision --config tollgate.yaml \
     --grafana-url https://grafana.example.com --dry-run
 
   # In CI, deleting dashboards of removed teams
   tollgate dashboards provision --config tollgate.yaml --grafana-url https://grafana.example.com \
-    --token-file /run/secrets/grafana-token --prune --message "deploy $CI_COMMIT_SHA"`,
-		Args: cobra.NoArgs,
+    --token-file /run/secrets/grafana-token --prune --message "deploy $CI_COMMIT_SHA"`
+)
+
+func newDashboardsProvisionCmd() *cobra.Command {
+	var (
+		src        sourceFlags
+		grafanaURL string
+		tokenFile  string
+		orgID      int
+		prune      bool
+		dryRun     bool
+		message    string
+	)
+	cmd := &cobra.Command{
+		Use:     "provision --config FILE --grafana-url URL",
+		Short:   "Create or update the folders, permissions and dashboards through Grafana's API",
+		Long:    dashboardsProvisionLong,
+		Example: dashboardsProvisionExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Trimmed like a token file: a secret mounted as an
 			// environment variable often ends with a newline, which no
@@ -315,11 +325,8 @@ func reportProvision(w io.Writer, res grafana.Result, err error, dryRun bool, to
 	return nil
 }
 
-func newDashboardsLintCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "lint FILE...",
-		Short: "Check Grafana dashboard JSON files",
-		Long: `Check dashboards, generated or written by hand, and print every problem
+const (
+	dashboardsLintLong = `Check dashboards, generated or written by hand, and print every problem
 with its file, panel and target:
 
   promql              every Prometheus target parses once Grafana's variables
@@ -344,11 +351,19 @@ with its file, panel and target:
 A directory stands for every .json file under it. The API's export format
 ({"dashboard": ..., "meta": ...}) is read too.
 
-Exit status: 0 when no file has a problem, 1 otherwise.`,
-		Example: `  tollgate dashboards lint grafana/teams/payments/red.json
+Exit status: 0 when no file has a problem, 1 otherwise.`
+	dashboardsLintExample = `  tollgate dashboards lint grafana/teams/payments/red.json
   tollgate dashboards lint grafana/        # every dashboard under it
-  tollgate dashboards lint ~/Downloads/*.json`,
-		Args: cobra.MinimumNArgs(1),
+  tollgate dashboards lint ~/Downloads/*.json`
+)
+
+func newDashboardsLintCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "lint FILE...",
+		Short:   "Check Grafana dashboard JSON files",
+		Long:    dashboardsLintLong,
+		Example: dashboardsLintExample,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := jsonFiles(args)
 			if err != nil {

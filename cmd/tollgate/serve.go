@@ -15,15 +15,8 @@ import (
 	"github.com/tollgate-dev/tollgate/proxy"
 )
 
-func newServeCmd() *cobra.Command {
-	var (
-		configPath string
-		logs       logFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "serve --config FILE",
-		Short: "Serve the label-enforcing query gateway",
-		Long: `Serve the Prometheus HTTP API to tenants, confined to their namespaces.
+const (
+	serveLong = `Serve the Prometheus HTTP API to tenants, confined to their namespaces.
 
 Point Grafana's Prometheus data source at Tollgate's listen address instead
 of Prometheus. Each request is authenticated (trusted headers from an auth
@@ -43,10 +36,22 @@ on the listen address it is served to admins only (scrape it with an admin
 token). With metrics_listen set, /metrics, /-/healthy and /-/ready are also
 served without authentication on that second address: give it a port only
 Prometheus and the kubelet can reach.
-SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`,
-		Example: `  tollgate config check tollgate.yaml && tollgate serve --config tollgate.yaml
-  tollgate serve --config /etc/tollgate/tollgate.yaml --log-format json`,
-		Args: cobra.NoArgs,
+SIGTERM or Ctrl-C fails readiness, then drains in-flight requests.`
+	serveExample = `  tollgate config check tollgate.yaml && tollgate serve --config tollgate.yaml
+  tollgate serve --config /etc/tollgate/tollgate.yaml --log-format json`
+)
+
+func newServeCmd() *cobra.Command {
+	var (
+		configPath string
+		logs       logFlags
+	)
+	cmd := &cobra.Command{
+		Use:     "serve --config FILE",
+		Short:   "Serve the label-enforcing query gateway",
+		Long:    serveLong,
+		Example: serveExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {

@@ -5,39 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	"github.com/tollgate-dev/tollgate/internal/atomicfile"
 
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/internal/atomicfile"
+	"github.com/tollgate-dev/tollgate/internal/cmdline"
 	"github.com/tollgate-dev/tollgate/internal/udiff"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/alertmanager"
 	"github.com/tollgate-dev/tollgate/slo/buckets"
+	"github.com/tollgate-dev/tollgate/slo/build"
 	"github.com/tollgate-dev/tollgate/slo/catalog"
 	"github.com/tollgate-dev/tollgate/slo/rules"
-	"github.com/tollgate-dev/tollgate/slo/spec"
+	slotenant "github.com/tollgate-dev/tollgate/slo/tenant"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
-func newSloCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "slo",
-		Short: "Validate SLO specs and generate Prometheus rules and Alertmanager routes",
-		Long: `Turn SLO specs kept in Git into Prometheus recording and alerting rules.
+const (
+	sloLong = `Turn SLO specs kept in Git into Prometheus recording and alerting rules.
 
 Specs are Sloth's: "version: prometheus/v1" files and Kubernetes
 "sloth.slok.dev/v1" PrometheusServiceLevel manifests, any number per file.
@@ -59,12 +51,20 @@ A CI pipeline runs:
   tollgate slo diff --out rules/slos.yml specs/    # fails when the committed rules are stale
 
 See docs/slo.md for the spec format, the CI recipe and every difference
-from Sloth's output.`,
-		Example: `  tollgate slo validate specs/
+from Sloth's output.`
+	sloExample = `  tollgate slo validate specs/
   tollgate slo generate --out rules/slos.yml specs/
   tollgate slo generate --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/
   tollgate slo generate --catalog --out rules/platform.yml
-  tollgate slo alertmanager-config --routing routing.yaml --out alertmanager.yml`,
+  tollgate slo alertmanager-config --routing routing.yaml --out alertmanager.yml`
+)
+
+func newSloCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "slo",
+		Short:   "Validate SLO specs and generate Prometheus rules and Alertmanager routes",
+		Long:    sloLong,
+		Example: sloExample,
 	}
 	cmd.AddCommand(newSloValidateCmd(), newSloGenerateCmd(), newSloDiffCmd(), newSloCatalogCmd(), newSloAlertmanagerCmd())
 	return cmd
@@ -84,7 +84,10 @@ type sloFlags struct {
 	labels            map[string]string
 	disableAlerts     bool
 	disableRecordings bool
-	format            string
+	formatName        string
+
+	// format is formatName parsed by run.
+	format rules.Format
 }
 
 func (f *sloFlags) register(fs *pflag.FlagSet) {
@@ -99,207 +102,124 @@ func (f *sloFlags) register(fs *pflag.FlagSet) {
 	fs.StringToStringVarP(&f.labels, "label", "l", nil, "extra label of every SLO, k=v; repeatable (Sloth's --extra-labels)")
 	fs.BoolVar(&f.disableAlerts, "disable-alerts", false, "leave the alerting rules out")
 	fs.BoolVar(&f.disableRecordings, "disable-recordings", false, "leave the recording rules out")
-	fs.StringVar(&f.format, "format", string(rules.FormatPrometheus), "output format: prometheus (a rule file) or prometheus-operator (PrometheusRule objects)")
+	fs.StringVar(&f.formatName, "format", string(rules.FormatPrometheus), "output format: prometheus (a rule file) or prometheus-operator (PrometheusRule objects)")
 }
-
-// sloRun is the outcome of reading specs and generating their rules.
-type sloRun struct {
-	set      *spec.Set
-	files    []rules.File
-	problems problem.List
-	format   rules.Format
-	compat   bool
-}
-
-// errInvalid marks a run whose problems were printed.
-var errInvalid = errors.New("the SLO specs have errors")
 
 // run reads the specs and generates their rules in memory. Problems of the
-// specs are returned in the run (with a nil error); errors of the command
-// line and of files that cannot be read are returned as errors.
-func (f *sloFlags) run(args []string) (*sloRun, error) {
-	if f.catalogConfig != "" {
-		f.catalog = true
-	}
-	if len(args) == 0 && !f.catalog {
-		return nil, errors.New("give SLO spec files or directories, or --catalog")
-	}
-	if f.tenant != "" && f.catalog {
-		return nil, errors.New("--tenant confines a team's specs; generate the platform catalogue in a separate run, without --tenant")
-	}
-	format, err := rules.ParseFormat(f.format)
+// specs are returned in the build (with a nil error); errors of the command
+// line and of files that cannot be read are returned as errors. Each input
+// is read only once those before it are valid, so that the errors come in
+// the order of the pipeline: specs, alert windows, tenant.
+func (f *sloFlags) run(args []string) (*build.Build, error) {
+	period, err := f.check(args)
 	if err != nil {
-		return nil, fmt.Errorf("--format: %w", err)
+		return nil, err
 	}
-	period, err := model.ParseDuration(f.period)
-	if err != nil || period <= 0 {
-		return nil, fmt.Errorf("--period %q: write it like 30d or 28d", f.period)
-	}
-	r := &sloRun{set: &spec.Set{}, format: format, compat: f.slothCompat}
-	if f.catalog {
-		cfg := catalog.Config{}
-		if f.catalogConfig != "" {
-			c, ps, err := catalog.LoadConfig(f.catalogConfig)
-			r.problems = append(r.problems, ps...)
-			if err != nil {
-				if len(ps) == 0 {
-					return nil, err
-				}
-				return r, nil
-			}
-			cfg = c
-		}
-		docs, ps, err := catalog.Load(cfg)
-		r.problems = append(r.problems, ps...)
-		if err != nil {
-			return r, nil
-		}
-		r.set.Documents = append(r.set.Documents, docs...)
-	}
-	if len(args) > 0 {
-		set, ps, err := spec.Load(args...)
-		if set == nil {
-			return nil, err // nothing could be read: a missing path, say
-		}
-		r.problems = append(r.problems, ps...)
-		r.set.Documents = append(r.set.Documents, set.Documents...)
-		if f.catalog {
-			for _, p := range r.set.CheckIDs() {
-				if strings.Contains(p.Msg, catalog.Source) {
-					r.problems = append(r.problems, p)
-				}
-			}
-		}
-	}
-	if len(r.problems.Errors()) > 0 {
-		return r, nil
+	b, err := build.Read(build.Sources{Catalog: f.catalog, CatalogConfig: f.catalogConfig, Paths: args})
+	if err != nil || b.Failed() {
+		return b, err
 	}
 	cat, ps, err := windows.Load(f.windows...)
 	if err != nil {
 		if len(ps) == 0 {
 			return nil, err
 		}
-		r.problems = append(r.problems, ps...)
-		return r, nil
+		b.Problems = append(b.Problems, ps...)
+		return b, nil
 	}
-	ws, err := cat.Get(time.Duration(period))
+	ws, err := cat.Get(period)
 	if err != nil {
 		return nil, fmt.Errorf("--period: %w", err)
 	}
+	opts, err := f.options(ws)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Generate(opts); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// check checks the flags that need no file, parses --format into f.format
+// and returns the period.
+func (f *sloFlags) check(args []string) (time.Duration, error) {
+	if f.catalogConfig != "" {
+		f.catalog = true
+	}
+	if len(args) == 0 && !f.catalog {
+		return 0, errors.New("give SLO spec files or directories, or --catalog")
+	}
+	if f.tenant != "" && f.catalog {
+		return 0, errors.New("--tenant confines a team's specs; generate the platform catalogue in a separate run, without --tenant")
+	}
+	format, err := rules.ParseFormat(f.formatName)
+	if err != nil {
+		return 0, fmt.Errorf("--format: %w", err)
+	}
+	f.format = format
+	period, err := model.ParseDuration(f.period)
+	if err != nil || period <= 0 {
+		return 0, fmt.Errorf("--period %q: write it like 30d or 28d", f.period)
+	}
+	return time.Duration(period), nil
+}
+
+// options are the generator's options for the period's windows: those the
+// flags give, confined to --tenant when it is set.
+func (f *sloFlags) options(ws windows.Windows) (rules.Options, error) {
 	opts := rules.Options{
 		Windows: ws, SlothCompat: f.slothCompat, Team: f.team, ExtraLabels: f.labels,
 		DisableAlerts: f.disableAlerts, DisableRecordings: f.disableRecordings,
 	}
-	if f.tenant != "" {
-		tn, err := loadTenant(f.configPath, f.tenant)
-		if err != nil {
-			return nil, err
+	if f.tenant == "" {
+		if f.configPath != "" {
+			return rules.Options{}, errors.New("--config is only used with --tenant")
 		}
-		if f.team != "" && f.team != tn.Team {
-			return nil, fmt.Errorf("--team %s: tenant %s is team %s, which its alerts carry", f.team, tn.Name, tn.Team)
-		}
-		opts.Tenant, opts.Team = tn.Name, tn.Team
-		opts.Scoper = rules.NewScoper(promenforce.New(), tn.Scope.Matcher())
-		opts.TenantLabel, opts.OwnsNamespace = tn.Scope.Label(), tn.Scope.Matches
-		opts.TenantNamespace = tn.DefaultNamespace
-		if opts.TenantNamespace == "" && len(tn.Namespaces) == 1 && !strings.Contains(tn.Namespaces[0], "*") {
-			opts.TenantNamespace = tn.Namespaces[0]
-		}
-	} else if f.configPath != "" {
-		return nil, errors.New("--config is only used with --tenant")
+		return opts, nil
 	}
-	g, err := rules.New(opts)
+	tn, err := f.loadTenant()
 	if err != nil {
-		return nil, err
+		return rules.Options{}, err
 	}
-	files, ps := g.Generate(r.set)
-	r.files = files
-	r.problems = append(r.problems, ps...)
-	return r, nil
+	if f.team != "" && f.team != tn.Team {
+		return rules.Options{}, fmt.Errorf("--team %s: tenant %s is team %s, which its alerts carry", f.team, tn.Name, tn.Team)
+	}
+	return rules.ForTenant(opts, tn), nil
 }
 
-// loadTenancy reads the tenancy of a Tollgate configuration.
-func loadTenancy(path string) (*tenancy.Tenancy, error) {
-	cfg, ps, err := config.Load(path)
-	if err != nil {
-		if len(ps) > 0 {
-			return nil, fmt.Errorf("%s is not valid (tollgate config check %s shows why): %w", path, path, err)
-		}
-		return nil, err
-	}
-	return tenancy.New(cfg.Tenancy)
-}
-
-// loadTenant reads the tenancy of a Tollgate configuration and returns one
-// tenant.
-func loadTenant(path, name string) (*tenancy.Tenant, error) {
-	if path == "" {
+// loadTenant reads --tenant from the tenancy of --config.
+func (f *sloFlags) loadTenant() (*tenancy.Tenant, error) {
+	if f.configPath == "" {
 		return nil, errors.New("--tenant needs --config, the Tollgate configuration that defines the tenant")
 	}
-	tn, err := loadTenancy(path)
+	tn, err := slotenant.Load(f.configPath)
 	if err != nil {
 		return nil, err
 	}
-	t, ok := tn.Tenant(name)
-	if !ok {
-		var names []string
-		for _, t := range tn.Tenants() {
-			names = append(names, t.Name)
-		}
-		return nil, fmt.Errorf("--tenant %s: %s has no such tenant; its tenants are: %s", name, path, strings.Join(names, ", "))
+	t, err := slotenant.Find(tn, f.tenant, f.configPath)
+	if err != nil {
+		return nil, fmt.Errorf("--tenant %s: %w", f.tenant, err)
 	}
 	return t, nil
 }
 
-// print writes the problems and says whether there were errors.
-func (r *sloRun) print(w io.Writer) bool {
-	for _, p := range r.problems {
-		fmt.Fprintln(w, p.String())
+// writeOut writes data to stdout when out is "" or "-", else to the file
+// out, and then says so with wrote on stderr.
+func writeOut(cmd *cobra.Command, out string, data []byte, wrote string) error {
+	if out == "" || out == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
 	}
-	return len(r.problems.Errors()) > 0
+	if err := atomicfile.Write(out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), wrote)
+	return nil
 }
 
-// render writes the generated rules.
-func (r *sloRun) render() ([]byte, error) {
-	managedBy := "tollgate"
-	if r.compat {
-		managedBy = "sloth"
-	}
-	var b bytes.Buffer
-	if err := rules.Write(&b, r.files, rules.WriteOptions{Format: r.format, ManagedBy: managedBy}); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-func errorCount(ps problem.List) string {
-	return count(len(ps.Errors()), "error")
-}
-
-// count writes "1 SLO", "2 SLOs".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func (r *sloRun) summary() string {
-	n, groups := 0, 0
-	for _, f := range r.files {
-		n += len(f.SLOs)
-		groups += len(f.Groups())
-	}
-	return count(n, "SLO") + ", " + count(groups, "rule group")
-}
-
-func newSloValidateCmd() *cobra.Command {
-	var f sloFlags
-	var promURL, promTokenFile string
-	cmd := &cobra.Command{
-		Use:   "validate [flags] SPEC...",
-		Short: "Check SLO specs; print every error with file, line and SLO",
-		Long: `Check SLO specs and print every problem at once, each with file, line,
+const (
+	sloValidateLong = `Check SLO specs and print every problem at once, each with file, line,
 column, key and SLO ID, and a fix: unknown keys (with a "did you mean"), a
 query without {{.window}}, PromQL that does not parse, an objective out of
 range, duplicate SLO IDs, an error query equal to the total query, and
@@ -314,44 +234,45 @@ selects (else the SLI has no samples and its alerts never fire: an error),
 and a selector matching no series at all is a warning. The URL may be
 Prometheus, Thanos, Mimir, or Tollgate itself with --prometheus-token-file.
 
-Exit status: 0 when the specs are valid, 1 otherwise.`,
-		Example: `  tollgate slo validate specs/
+Exit status: 0 when the specs are valid, 1 otherwise.`
+	sloValidateExample = `  tollgate slo validate specs/
   tollgate slo validate --tenant payments --config tollgate.yaml specs/payments/
   tollgate slo validate --catalog --catalog-config slo-catalog.yaml
-  tollgate slo validate --prometheus http://prometheus:9090 specs/`,
+  tollgate slo validate --prometheus http://prometheus:9090 specs/`
+)
+
+func newSloValidateCmd() *cobra.Command {
+	var f sloFlags
+	var promURL, promTokenFile string
+	cmd := &cobra.Command{
+		Use:     "validate [flags] SPEC...",
+		Short:   "Check SLO specs; print every error with file, line and SLO",
+		Long:    sloValidateLong,
+		Example: sloValidateExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := f.run(args)
 			if err != nil {
 				return err
 			}
-			if promURL != "" && r.problems.Err() == nil {
+			if promURL != "" && r.Problems.Err() == nil {
 				checker, err := bucketChecker(promURL, promTokenFile)
 				if err != nil {
 					return err
 				}
-				ps, err := checker.Check(cmd.Context(), r.set.SLOs())
+				ps, err := checker.Check(cmd.Context(), r.Set.SLOs())
 				if err != nil {
 					return err
 				}
-				r.problems = append(r.problems, ps...)
+				r.Problems = append(r.Problems, ps...)
 			}
 			out := cmd.OutOrStdout()
-			if r.print(out) {
-				return &exitError{code: 1, err: fmt.Errorf("%s in the SLO specs", errorCount(r.problems))}
+			if r.Print(out) {
+				return &exitError{code: 1, err: fmt.Errorf("%s in the SLO specs", r.ErrorCount())}
 			}
-			// The generator's output is valid by construction; parsing it
-			// again is cheap and turns a generator bug into a clear error.
-			p := promenforce.New().Parser()
-			for _, file := range r.files {
-				for _, g := range file.Groups() {
-					for _, rule := range g.Rules {
-						if _, err := p.ParseExpr(rule.Expr); err != nil {
-							return fmt.Errorf("generated rule %s in group %s does not parse (a Tollgate bug; please report it): %w", rule.Record+rule.Alert, g.Name, err)
-						}
-					}
-				}
+			if err := r.Verify(); err != nil {
+				return err
 			}
-			fmt.Fprintf(out, "valid: %s\n", r.summary())
+			fmt.Fprintf(out, "valid: %s\n", r.Summary())
 			return nil
 		},
 	}
@@ -378,13 +299,8 @@ func bucketChecker(rawURL, tokenFile string) (*buckets.Checker, error) {
 	return c, nil
 }
 
-func newSloGenerateCmd() *cobra.Command {
-	var f sloFlags
-	var out string
-	cmd := &cobra.Command{
-		Use:   "generate [flags] [SPEC...]",
-		Short: "Generate Prometheus rules (or PrometheusRule objects) from SLO specs",
-		Long: `Generate the recording and alerting rules of SLO specs.
+const (
+	sloGenerateLong = `Generate the recording and alerting rules of SLO specs.
 
 The output starts with a "generated, do not edit" header and depends only
 on the specs and flags: groups in input order (files as given, directories
@@ -399,34 +315,36 @@ ratio over each alert window and the period), sloth-slo-meta-recordings-<id>
 NaN when there is no traffic, and alerts carry team and severity.
 
 Nothing is written when a spec has an error; the errors are printed as by
-validate, and the exit status is 1.`,
-		Example: `  tollgate slo generate --out rules/slos.yml specs/
+validate, and the exit status is 1.`
+	sloGenerateExample = `  tollgate slo generate --out rules/slos.yml specs/
   tollgate slo generate --catalog --catalog-config slo-catalog.yaml --out rules/platform.yml
   tollgate slo generate --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/
   tollgate slo generate --format prometheus-operator specs/ | kubectl apply -f -
   tollgate slo generate --period 7d --windows windows/7d.yaml specs/
-  tollgate slo generate --sloth-compat specs/    # Sloth v0.12.0's exact output`,
+  tollgate slo generate --sloth-compat specs/    # Sloth v0.12.0's exact output`
+)
+
+func newSloGenerateCmd() *cobra.Command {
+	var f sloFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:     "generate [flags] [SPEC...]",
+		Short:   "Generate Prometheus rules (or PrometheusRule objects) from SLO specs",
+		Long:    sloGenerateLong,
+		Example: sloGenerateExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := f.run(args)
 			if err != nil {
 				return err
 			}
-			if r.print(cmd.ErrOrStderr()) {
-				return &exitError{code: 1, err: fmt.Errorf("%s in the SLO specs; nothing written", errorCount(r.problems))}
+			if r.Print(cmd.ErrOrStderr()) {
+				return &exitError{code: 1, err: fmt.Errorf("%s in the SLO specs; nothing written", r.ErrorCount())}
 			}
-			data, err := r.render()
+			data, err := r.Render(f.format)
 			if err != nil {
 				return err
 			}
-			if out == "" || out == "-" {
-				_, err := cmd.OutOrStdout().Write(data)
-				return err
-			}
-			if err := atomicfile.Write(out, data, 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s\n", out, r.summary())
-			return nil
+			return writeOut(cmd, out, data, fmt.Sprintf("wrote %s: %s\n", out, r.Summary()))
 		},
 	}
 	f.register(cmd.Flags())
@@ -434,13 +352,8 @@ validate, and the exit status is 1.`,
 	return cmd
 }
 
-func newSloDiffCmd() *cobra.Command {
-	var f sloFlags
-	var out string
-	cmd := &cobra.Command{
-		Use:   "diff --out FILE [flags] [SPEC...]",
-		Short: "Fail when committed rules differ from what the specs generate",
-		Long: `Generate the rules in memory, as generate would with the same flags, and
+const (
+	sloDiffLong = `Generate the rules in memory, as generate would with the same flags, and
 compare them with FILE. When they differ, print a unified diff and exit 1:
 the committed rules are stale, or were edited by hand. Run it in CI with
 exactly the flags that generate the committed file.
@@ -448,40 +361,22 @@ exactly the flags that generate the committed file.
 Exit status, as diff(1)'s: 0 when FILE is up to date, 1 when it differs
 or is missing, 2 when the comparison could not be made (the specs have
 errors, a flag is wrong, a file cannot be read), so that CI can tell
-"regenerate the rules" from "fix the specs".`,
-		Example: `  tollgate slo diff --out rules/slos.yml specs/
+"regenerate the rules" from "fix the specs".`
+	sloDiffExample = `  tollgate slo diff --out rules/slos.yml specs/
   tollgate slo diff --catalog --out rules/platform.yml
-  tollgate slo diff --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/`,
+  tollgate slo diff --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/`
+)
+
+func newSloDiffCmd() *cobra.Command {
+	var f sloFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:     "diff --out FILE [flags] [SPEC...]",
+		Short:   "Fail when committed rules differ from what the specs generate",
+		Long:    sloDiffLong,
+		Example: sloDiffExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			trouble := func(err error) error { return &exitError{code: 2, err: err} }
-			if out == "" {
-				return trouble(errors.New("--out: give the committed rule file to compare with"))
-			}
-			r, err := f.run(args)
-			if err != nil {
-				return trouble(err)
-			}
-			if r.print(cmd.ErrOrStderr()) {
-				return trouble(fmt.Errorf("%s in the SLO specs", errorCount(r.problems)))
-			}
-			want, err := r.render()
-			if err != nil {
-				return trouble(err)
-			}
-			have, err := os.ReadFile(out)
-			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				return trouble(fmt.Errorf("reading the committed rules: %w", err))
-			}
-			if bytes.Equal(have, want) {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is up to date: %s\n", out, r.summary())
-				return nil
-			}
-			fmt.Fprint(cmd.OutOrStdout(), udiff.Diff(out+" (committed)", out+" (generated)", have, want))
-			why := "is stale"
-			if have == nil {
-				why = "does not exist"
-			}
-			return &exitError{code: 1, err: fmt.Errorf("%s %s; regenerate it: %s", out, why, regenerateCommand(cmd, args))}
+			return f.diff(cmd, out, args)
 		},
 	}
 	f.register(cmd.Flags())
@@ -490,58 +385,44 @@ errors, a flag is wrong, a file cannot be read), so that CI can tell
 	return cmd
 }
 
-// regenerateCommand is the generate command line equivalent to a diff.
-func regenerateCommand(cmd *cobra.Command, args []string) string {
-	parts := []string{"tollgate", "slo", "generate"}
-	cmd.Flags().Visit(func(fl *pflag.Flag) {
-		switch v := fl.Value.(type) {
-		case pflag.SliceValue:
-			for _, s := range v.GetSlice() {
-				parts = append(parts, "--"+fl.Name, shellWord(s))
-			}
-		default:
-			switch fl.Value.Type() {
-			case "bool":
-				if fl.Value.String() == "true" {
-					parts = append(parts, "--"+fl.Name)
-				} else {
-					parts = append(parts, "--"+fl.Name+"=false")
-				}
-			case "stringToString":
-				// String() is "[k=v,...]", which the flag does not read
-				// back: one k=v per flag, in key order.
-				m, _ := cmd.Flags().GetStringToString(fl.Name)
-				for _, k := range slices.Sorted(maps.Keys(m)) {
-					parts = append(parts, "--"+fl.Name, shellWord(k+"="+m[k]))
-				}
-			default:
-				parts = append(parts, "--"+fl.Name, shellWord(fl.Value.String()))
-			}
-		}
-	})
-	for _, a := range args {
-		parts = append(parts, shellWord(a))
+// diff compares the committed rule file out with the rules the specs
+// generate. The exit status is diff(1)'s: 1 when they differ, 2 when they
+// cannot be compared.
+func (f *sloFlags) diff(cmd *cobra.Command, out string, args []string) error {
+	trouble := func(err error) error { return &exitError{code: 2, err: err} }
+	if out == "" {
+		return trouble(errors.New("--out: give the committed rule file to compare with"))
 	}
-	return strings.Join(parts, " ")
+	r, err := f.run(args)
+	if err != nil {
+		return trouble(err)
+	}
+	if r.Print(cmd.ErrOrStderr()) {
+		return trouble(fmt.Errorf("%s in the SLO specs", r.ErrorCount()))
+	}
+	want, err := r.Render(f.format)
+	if err != nil {
+		return trouble(err)
+	}
+	have, err := os.ReadFile(out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return trouble(fmt.Errorf("reading the committed rules: %w", err))
+	}
+	if bytes.Equal(have, want) {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s is up to date: %s\n", out, r.Summary())
+		return nil
+	}
+	fmt.Fprint(cmd.OutOrStdout(), udiff.Diff(out+" (committed)", out+" (generated)", have, want))
+	why := "is stale"
+	if have == nil {
+		why = "does not exist"
+	}
+	regenerate := cmdline.Line([]string{"tollgate", "slo", "generate"}, cmd.Flags(), args)
+	return &exitError{code: 1, err: fmt.Errorf("%s %s; regenerate it: %s", out, why, regenerate)}
 }
 
-// shellWord quotes a word for a POSIX shell when it needs it.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func newSloCatalogCmd() *cobra.Command {
-	var (
-		configPath string
-		asSpec     bool
-	)
-	cmd := &cobra.Command{
-		Use:   "catalog",
-		Short: "List the built-in platform SLOs",
-		Long: `List the platform's own SLOs, which "generate --catalog" includes: one per
+const (
+	sloCatalogLong = `List the platform's own SLOs, which "generate --catalog" includes: one per
 row of the platform strategy's "Platform SLOs That Matter" table, and
 Tollgate's own availability and latency. Each reads the metrics of the
 exporter that measures it (Tekton, Argo CD, Envoy, Prometheus, Kyverno,
@@ -549,22 +430,27 @@ Tollgate). Where a platform's exporters differ, a small file adapts
 metric names, selectors, thresholds and targets: docs/slo-catalog.md.
 
 --spec prints the catalogue as the SLO spec it is generated from, to read,
-or to copy and change.`,
-		Example: `  tollgate slo catalog
+or to copy and change.`
+	sloCatalogExample = `  tollgate slo catalog
   tollgate slo catalog --catalog-config slo-catalog.yaml
-  tollgate slo catalog --spec > platform-slos.yaml`,
-		Args: cobra.NoArgs,
+  tollgate slo catalog --spec > platform-slos.yaml`
+)
+
+func newSloCatalogCmd() *cobra.Command {
+	var (
+		configPath string
+		asSpec     bool
+	)
+	cmd := &cobra.Command{
+		Use:     "catalog",
+		Short:   "List the built-in platform SLOs",
+		Long:    sloCatalogLong,
+		Example: sloCatalogExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := catalog.Config{}
-			if configPath != "" {
-				c, ps, err := catalog.LoadConfig(configPath)
-				for _, p := range ps {
-					fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-				}
-				if err != nil {
-					return &exitError{code: 1, err: fmt.Errorf("%s is not valid", configPath)}
-				}
-				cfg = c
+			cfg, err := loadCatalogConfig(cmd.ErrOrStderr(), configPath)
+			if err != nil {
+				return err
 			}
 			if asSpec {
 				data, err := catalog.Spec(cfg)
@@ -578,19 +464,7 @@ or to copy and change.`,
 			if err != nil {
 				return fmt.Errorf("the catalogue does not load: %w", ps.Err())
 			}
-			rows := map[string]catalog.Entry{}
-			for _, e := range catalog.Entries() {
-				rows[e.ID()] = e
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SLO ID\tOBJECTIVE\tTARGET (SEED TABLE)\tSLI\tMETRICS\tEXPORTER")
-			for _, d := range docs {
-				for _, s := range d.SLOs {
-					e := rows[s.ID]
-					fmt.Fprintf(tw, "%s\t%s%%\t%s: %s\t%s\t%s\t%s\n", s.ID, spec.FormatFloat(s.Objective), e.Row, e.Target, sliSummary(s), sliMetrics(s), firstClause(e.Exporter))
-				}
-			}
-			return tw.Flush()
+			return catalog.WriteTable(cmd.OutOrStdout(), docs)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "catalog-config", "", "YAML file adapting the catalogue (docs/slo-catalog.md)")
@@ -598,42 +472,24 @@ or to copy and change.`,
 	return cmd
 }
 
-func sliSummary(s *spec.SLO) string {
-	switch {
-	case s.SLI.Latency != nil:
-		return "latency <= " + spec.FormatFloat(s.SLI.Latency.Threshold) + "s"
-	case s.SLI.Ratio != nil:
-		return "ratio"
+// loadCatalogConfig reads --catalog-config, printing its problems on
+// stderr; without one, the catalogue is as built in.
+func loadCatalogConfig(stderr io.Writer, path string) (catalog.Config, error) {
+	if path == "" {
+		return catalog.Config{}, nil
 	}
-	return s.SLI.Kind()
+	c, ps, err := catalog.LoadConfig(path)
+	for _, p := range ps {
+		fmt.Fprintln(stderr, p.String())
+	}
+	if err != nil {
+		return catalog.Config{}, &exitError{code: 1, err: fmt.Errorf("%s is not valid", path)}
+	}
+	return c, nil
 }
 
-func sliMetrics(s *spec.SLO) string {
-	switch {
-	case s.SLI.Latency != nil:
-		return s.SLI.Latency.Metric + s.SLI.Latency.Selector
-	case s.SLI.Ratio != nil:
-		return s.SLI.Ratio.Errors + " / " + s.SLI.Ratio.Total
-	}
-	return ""
-}
-
-func firstClause(s string) string {
-	if i := strings.IndexAny(s, "(;:"); i > 0 {
-		return strings.TrimSpace(s[:i])
-	}
-	return s
-}
-
-func newSloAlertmanagerCmd() *cobra.Command {
-	var (
-		routingPath, configPath, out string
-		pagerURL, ticketURL          string
-	)
-	cmd := &cobra.Command{
-		Use:   "alertmanager-config",
-		Short: "Write the Alertmanager route tree that delivers SLO pages and tickets",
-		Long: `Write an Alertmanager configuration for the alerts "tollgate slo generate"
+const (
+	sloAlertmanagerLong = `Write an Alertmanager configuration for the alerts "tollgate slo generate"
 writes: severity=page to platform SRE's pager (or a team's own, per the
 routing file), severity=ticket to a ticket receiver, grouped by SLO
 (sloth_id), with a page silencing the same SLO's ticket. Alerts that are
@@ -652,70 +508,88 @@ format:
 
 Without a routing file, --pager-webhook and --ticket-webhook send both to
 webhooks. With --config, the teams must be teams of the tenancy. Check the
-result with: amtool check-config FILE.`,
-		Example: `  tollgate slo alertmanager-config --routing routing.yaml --config tollgate.yaml --out alertmanager.yml
+result with: amtool check-config FILE.`
+	sloAlertmanagerExample = `  tollgate slo alertmanager-config --routing routing.yaml --config tollgate.yaml --out alertmanager.yml
   tollgate slo alertmanager-config --pager-webhook http://pager-bridge:8080/page --ticket-webhook http://jira-bridge:8080/ticket
-  amtool config routes test --config.file alertmanager.yml severity=page team=payments sloth_id=payments-api-availability`,
-		Args: cobra.NoArgs,
+  amtool config routes test --config.file alertmanager.yml severity=page team=payments sloth_id=payments-api-availability`
+)
+
+func newSloAlertmanagerCmd() *cobra.Command {
+	var f alertmanagerFlags
+	cmd := &cobra.Command{
+		Use:     "alertmanager-config",
+		Short:   "Write the Alertmanager route tree that delivers SLO pages and tickets",
+		Long:    sloAlertmanagerLong,
+		Example: sloAlertmanagerExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var routing alertmanager.Routing
-			switch {
-			case routingPath != "" && (pagerURL != "" || ticketURL != ""):
-				return errors.New("give either --routing or --pager-webhook and --ticket-webhook")
-			case routingPath != "":
-				r, ps, err := alertmanager.LoadRouting(routingPath)
-				for _, p := range ps {
-					fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-				}
-				if err != nil {
-					if len(ps) == 0 {
-						return err
-					}
-					return &exitError{code: 1, err: fmt.Errorf("%s is not valid", routingPath)}
-				}
-				routing = r
-			case pagerURL != "" && ticketURL != "":
-				routing = alertmanager.Webhooks(pagerURL, ticketURL)
-			default:
-				return errors.New("give --routing FILE, or --pager-webhook URL and --ticket-webhook URL")
+			routing, err := f.routing(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			if configPath != "" {
-				tn, err := loadTenancy(configPath)
-				if err != nil {
-					return err
-				}
-				var teams []string
-				for _, t := range tn.Tenants() {
-					if !slices.Contains(teams, t.Team) {
-						teams = append(teams, t.Team)
-					}
-				}
-				if ps := routing.Validate(teams); ps.Err() != nil {
-					for _, p := range ps {
-						fmt.Fprintln(cmd.ErrOrStderr(), routingPath+": "+p.String())
-					}
-					return &exitError{code: 1, err: fmt.Errorf("the routing does not fit the tenancy of %s", configPath)}
-				}
+			if err := f.checkTeams(cmd.ErrOrStderr(), routing); err != nil {
+				return err
 			}
 			var b bytes.Buffer
 			if err := alertmanager.Write(&b, routing); err != nil {
 				return err
 			}
-			if out == "" || out == "-" {
-				_, err := cmd.OutOrStdout().Write(b.Bytes())
-				return err
-			}
-			if err := atomicfile.Write(out, b.Bytes(), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s; check it with: amtool check-config %s\n", out, out)
-			return nil
+			return writeOut(cmd, f.out, b.Bytes(), fmt.Sprintf("wrote %s; check it with: amtool check-config %s\n", f.out, f.out))
 		},
 	}
-	cmd.Flags().StringVar(&routingPath, "routing", "", "routing file naming the pager, ticket and team receivers")
-	cmd.Flags().StringVarP(&configPath, "config", "c", "", "Tollgate configuration whose tenancy the routing's teams must belong to")
-	cmd.Flags().StringVar(&pagerURL, "pager-webhook", "", "webhook URL receiving pages (without --routing)")
-	cmd.Flags().StringVar(&ticketURL, "ticket-webhook", "", "webhook URL receiving tickets (without --routing)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default: stdout)")
+	cmd.Flags().StringVar(&f.routingPath, "routing", "", "routing file naming the pager, ticket and team receivers")
+	cmd.Flags().StringVarP(&f.configPath, "config", "c", "", "Tollgate configuration whose tenancy the routing's teams must belong to")
+	cmd.Flags().StringVar(&f.pagerURL, "pager-webhook", "", "webhook URL receiving pages (without --routing)")
+	cmd.Flags().StringVar(&f.ticketURL, "ticket-webhook", "", "webhook URL receiving tickets (without --routing)")
+	cmd.Flags().StringVarP(&f.out, "out", "o", "", "file to write (default: stdout)")
 	return cmd
+}
+
+// alertmanagerFlags are the flags of alertmanager-config.
+type alertmanagerFlags struct {
+	routingPath, configPath, out string
+	pagerURL, ticketURL          string
+}
+
+// routing is the routing the flags give: a routing file, whose problems
+// are printed on stderr, or two webhooks.
+func (f *alertmanagerFlags) routing(stderr io.Writer) (alertmanager.Routing, error) {
+	switch {
+	case f.routingPath != "" && (f.pagerURL != "" || f.ticketURL != ""):
+		return alertmanager.Routing{}, errors.New("give either --routing or --pager-webhook and --ticket-webhook")
+	case f.routingPath != "":
+		r, ps, err := alertmanager.LoadRouting(f.routingPath)
+		for _, p := range ps {
+			fmt.Fprintln(stderr, p.String())
+		}
+		if err != nil {
+			if len(ps) == 0 {
+				return alertmanager.Routing{}, err
+			}
+			return alertmanager.Routing{}, &exitError{code: 1, err: fmt.Errorf("%s is not valid", f.routingPath)}
+		}
+		return r, nil
+	case f.pagerURL != "" && f.ticketURL != "":
+		return alertmanager.Webhooks(f.pagerURL, f.ticketURL), nil
+	}
+	return alertmanager.Routing{}, errors.New("give --routing FILE, or --pager-webhook URL and --ticket-webhook URL")
+}
+
+// checkTeams checks, with --config, that the routing's teams are teams of
+// its tenancy, printing the problems on stderr.
+func (f *alertmanagerFlags) checkTeams(stderr io.Writer, routing alertmanager.Routing) error {
+	if f.configPath == "" {
+		return nil
+	}
+	tn, err := slotenant.Load(f.configPath)
+	if err != nil {
+		return err
+	}
+	if ps := routing.Validate(slotenant.Teams(tn)); ps.Err() != nil {
+		for _, p := range ps {
+			fmt.Fprintln(stderr, f.routingPath+": "+p.String())
+		}
+		return &exitError{code: 1, err: fmt.Errorf("the routing does not fit the tenancy of %s", f.configPath)}
+	}
+	return nil
 }

@@ -9,12 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/alertmanager"
-	"github.com/tollgate-dev/tollgate/slo/catalog"
+	"github.com/tollgate-dev/tollgate/slo/build"
 	"github.com/tollgate-dev/tollgate/slo/rules"
-	"github.com/tollgate-dev/tollgate/slo/spec"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -112,58 +109,85 @@ func (s *SLOs) Start(context.Context) error {
 	if err != nil {
 		return err
 	}
-	write := func(role, name string, data []byte) error {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("demo SLO folder: %w", err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return fmt.Errorf("writing the demo's %s: %w", role, err)
-		}
-		s.files[role] = p
-		return nil
-	}
-
-	docs, ps, err := catalog.Load(catalog.Config{})
+	platform, err := s.writeCatalogue(ws)
 	if err != nil {
-		return fmt.Errorf("the SLO catalogue: %w", err)
-	}
-	platform, err := generateRules(rules.Options{Windows: ws}, &spec.Set{Documents: docs})
-	if err != nil {
-		return fmt.Errorf("the SLO catalogue's rules: %w", err)
-	}
-	if err := write("catalogue-rules", "rules/platform.yml", platform); err != nil {
 		return err
 	}
-
-	if err := write("team-spec", "specs/payments.yaml", []byte(demoSLOSpec)); err != nil {
+	team, err := s.writeTeam(ws)
+	if err != nil {
 		return err
 	}
-	teamDocs, ps := spec.Parse(s.files["team-spec"], []byte(demoSLOSpec))
-	if err := ps.Err(); err != nil {
-		return fmt.Errorf("the demo's SLO spec: %w", err)
+	if err := s.writeAlertmanager(); err != nil {
+		return err
+	}
+	s.slos = platform + team
+	s.logger.Info("SLO rules and Alertmanager configuration written", "dir", dir, "slos", s.slos)
+	return nil
+}
+
+// write writes one of the files, by role, into the folder.
+func (s *SLOs) write(role, name string, data []byte) error {
+	p := filepath.Join(s.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("demo SLO folder: %w", err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return fmt.Errorf("writing the demo's %s: %w", role, err)
+	}
+	s.files[role] = p
+	return nil
+}
+
+// writeCatalogue writes the built-in catalogue's rules, as
+// tollgate slo generate --catalog does, and returns how many SLOs it has.
+func (s *SLOs) writeCatalogue(ws windows.Windows) (int, error) {
+	b, err := readSLOSpecs(build.Sources{Catalog: true})
+	if err != nil {
+		return 0, fmt.Errorf("the SLO catalogue: %w", err)
+	}
+	platform, err := renderRules(b, rules.Options{Windows: ws})
+	if err != nil {
+		return 0, fmt.Errorf("the SLO catalogue's rules: %w", err)
+	}
+	if err := s.write("catalogue-rules", "rules/platform.yml", platform); err != nil {
+		return 0, err
+	}
+	return len(b.Set.SLOs()), nil
+}
+
+// writeTeam writes the payments team's spec and its rules, confined to the
+// tenant payments by the mapping tollgate slo generate --tenant payments
+// uses, and returns how many SLOs the spec has.
+func (s *SLOs) writeTeam(ws windows.Windows) (int, error) {
+	if err := s.write("team-spec", "specs/payments.yaml", []byte(demoSLOSpec)); err != nil {
+		return 0, err
+	}
+	b, err := readSLOSpecs(build.Sources{Paths: []string{s.files["team-spec"]}})
+	if err != nil {
+		return 0, fmt.Errorf("the demo's SLO spec: %w", err)
 	}
 	tn, err := tenancy.New(s.tenancy)
 	if err != nil {
-		return fmt.Errorf("demo tenancy: %w", err)
+		return 0, fmt.Errorf("demo tenancy: %w", err)
 	}
 	payments, ok := tn.Tenant("payments")
 	if !ok {
-		return fmt.Errorf("demo tenancy has no tenant payments")
+		return 0, fmt.Errorf("demo tenancy has no tenant payments")
 	}
-	team, err := generateRules(rules.Options{
-		Windows: ws, Tenant: payments.Name, Team: payments.Team,
-		Scoper:      rules.NewScoper(promenforce.New(), payments.Scope.Matcher()),
-		TenantLabel: payments.Scope.Label(), TenantNamespace: payments.DefaultNamespace, OwnsNamespace: payments.Scope.Matches,
-	}, &spec.Set{Documents: teamDocs})
+	team, err := renderRules(b, rules.ForTenant(rules.Options{Windows: ws}, payments))
 	if err != nil {
-		return fmt.Errorf("the payments team's SLO rules: %w", err)
+		return 0, fmt.Errorf("the payments team's SLO rules: %w", err)
 	}
-	if err := write("team-rules", "rules/payments.yml", team); err != nil {
-		return err
+	if err := s.write("team-rules", "rules/payments.yml", team); err != nil {
+		return 0, err
 	}
+	return len(b.Set.SLOs()), nil
+}
 
-	if err := write("routing", "alertmanager/routing.yaml", []byte(demoRouting)); err != nil {
+// writeAlertmanager writes the example routing file and the Alertmanager
+// configuration generated from it.
+func (s *SLOs) writeAlertmanager() error {
+	if err := s.write("routing", "alertmanager/routing.yaml", []byte(demoRouting)); err != nil {
 		return err
 	}
 	routing, ps, err := alertmanager.ParseRouting(s.files["routing"], []byte(demoRouting))
@@ -174,30 +198,32 @@ func (s *SLOs) Start(context.Context) error {
 	if err := alertmanager.Write(&am, routing); err != nil {
 		return err
 	}
-	if err := write("alertmanager", "alertmanager/alertmanager.yml", am.Bytes()); err != nil {
-		return err
-	}
-	s.slos = len((&spec.Set{Documents: docs}).SLOs()) + len((&spec.Set{Documents: teamDocs}).SLOs())
-	s.logger.Info("SLO rules and Alertmanager configuration written", "dir", dir, "slos", s.slos)
-	return nil
+	return s.write("alertmanager", "alertmanager/alertmanager.yml", am.Bytes())
 }
 
-// generateRules generates and renders rules; warnings are the demo's own
-// business and known.
-func generateRules(opts rules.Options, set *spec.Set) ([]byte, error) {
-	g, err := rules.New(opts)
+// readSLOSpecs reads specs as tollgate slo generate does; the demo's own have
+// no errors.
+func readSLOSpecs(src build.Sources) (*build.Build, error) {
+	b, err := build.Read(src)
 	if err != nil {
 		return nil, err
 	}
-	files, ps := g.Generate(set)
-	if err := problem.List(ps).Err(); err != nil {
+	if err := b.Problems.Err(); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if err := rules.Write(&b, files, rules.WriteOptions{Format: rules.FormatPrometheus}); err != nil {
+	return b, nil
+}
+
+// renderRules generates the rules of b and renders them as a Prometheus rule
+// file. Warnings are the demo's own business and known.
+func renderRules(b *build.Build, opts rules.Options) ([]byte, error) {
+	if err := b.Generate(opts); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	if err := b.Problems.Err(); err != nil {
+		return nil, err
+	}
+	return b.Render(rules.FormatPrometheus)
 }
 
 // Stop implements Component. The files stay: they are the demo's output.

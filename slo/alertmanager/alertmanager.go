@@ -209,76 +209,12 @@ func Write(w io.Writer, r Routing) error {
 	if err := r.Validate(nil).Err(); err != nil {
 		return err
 	}
-	or := func(s, def string) string {
-		if s != "" {
-			return s
-		}
-		return def
+	c := r.config()
+	receivers, err := r.receivers()
+	if err != nil {
+		return err
 	}
-	page, ticket := matcher(rules.LabelSeverity, rules.SeverityPage), matcher(rules.LabelSeverity, rules.SeverityTicket)
-	pageRepeat, ticketRepeat := or(r.PageRepeatInterval, DefaultPageRepeatInterval), or(r.TicketRepeatInterval, DefaultTicketRepeatInterval)
-	var routes []route
-	for _, t := range r.Teams {
-		if t.Pager != nil {
-			routes = append(routes, route{Receiver: t.Pager.Name(), Matchers: []string{page, matcher(rules.LabelTeam, t.Team)}, RepeatInterval: pageRepeat})
-		}
-	}
-	routes = append(routes, route{Receiver: r.Pager.Name(), Matchers: []string{page}, RepeatInterval: pageRepeat})
-	for _, t := range r.Teams {
-		if t.Ticket != nil {
-			routes = append(routes, route{Receiver: t.Ticket.Name(), Matchers: []string{ticket, matcher(rules.LabelTeam, t.Team)}, RepeatInterval: ticketRepeat})
-		}
-	}
-	routes = append(routes,
-		route{Receiver: r.Ticket.Name(), Matchers: []string{ticket}, RepeatInterval: ticketRepeat},
-		// Output of --sloth-compat carries Sloth's sloth_severity only.
-		route{Receiver: r.Pager.Name(), Matchers: []string{matcher("sloth_severity", rules.SeverityPage)}, RepeatInterval: pageRepeat},
-	)
-	defaultName := unrouted
-	if r.DefaultReceiver != nil {
-		defaultName = r.DefaultReceiver.Name()
-	}
-	c := config{
-		Route: route{
-			Receiver: defaultName,
-			Routes: []route{{
-				// Every alert of the SLO generator, and nothing else.
-				Matchers:       []string{`sloth_id=~".+"`},
-				Receiver:       r.Ticket.Name(),
-				GroupBy:        []string{"sloth_id"},
-				GroupWait:      or(r.GroupWait, DefaultGroupWait),
-				GroupInterval:  or(r.GroupInterval, DefaultGroupInterval),
-				RepeatInterval: ticketRepeat,
-				Routes:         routes,
-			}},
-		},
-		// While an SLO pages, its ticket would say the same thing again;
-		// the second rule does the same for --sloth-compat output, which
-		// carries Sloth's sloth_severity only.
-		InhibitRules: []inhibitRule{
-			{SourceMatchers: []string{page}, TargetMatchers: []string{ticket}, Equal: []string{"sloth_id"}},
-			{SourceMatchers: []string{matcher("sloth_severity", rules.SeverityPage)}, TargetMatchers: []string{matcher("sloth_severity", rules.SeverityTicket)}, Equal: []string{"sloth_id"}},
-		},
-	}
-	receivers := []Receiver{r.Pager, r.Ticket}
-	for _, t := range r.Teams {
-		receivers = append(receivers, t.Pager, t.Ticket)
-	}
-	if r.DefaultReceiver != nil {
-		receivers = append(receivers, r.DefaultReceiver)
-	} else {
-		receivers = append(receivers, Receiver{"name": unrouted})
-	}
-	for _, rc := range receivers {
-		if rc == nil {
-			continue
-		}
-		n, err := receiverNode(rc)
-		if err != nil {
-			return err
-		}
-		c.Receivers = append(c.Receivers, n)
-	}
+	c.Receivers = receivers
 	var b bytes.Buffer
 	b.WriteString(Header)
 	enc := yaml.NewEncoder(&b)
@@ -293,6 +229,96 @@ func Write(w io.Writer, r Routing) error {
 		return fmt.Errorf("writing the Alertmanager configuration: %w", err)
 	}
 	return nil
+}
+
+// or returns s, or def when s is empty.
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// config is the route tree and inhibit rules of the routing, without the
+// receivers.
+func (r Routing) config() config {
+	page, ticket := matcher(rules.LabelSeverity, rules.SeverityPage), matcher(rules.LabelSeverity, rules.SeverityTicket)
+	defaultName := unrouted
+	if r.DefaultReceiver != nil {
+		defaultName = r.DefaultReceiver.Name()
+	}
+	return config{
+		Route: route{
+			Receiver: defaultName,
+			Routes: []route{{
+				// Every alert of the SLO generator, and nothing else.
+				Matchers:       []string{`sloth_id=~".+"`},
+				Receiver:       r.Ticket.Name(),
+				GroupBy:        []string{"sloth_id"},
+				GroupWait:      or(r.GroupWait, DefaultGroupWait),
+				GroupInterval:  or(r.GroupInterval, DefaultGroupInterval),
+				RepeatInterval: or(r.TicketRepeatInterval, DefaultTicketRepeatInterval),
+				Routes:         r.sloRoutes(),
+			}},
+		},
+		// While an SLO pages, its ticket would say the same thing again;
+		// the second rule does the same for --sloth-compat output, which
+		// carries Sloth's sloth_severity only.
+		InhibitRules: []inhibitRule{
+			{SourceMatchers: []string{page}, TargetMatchers: []string{ticket}, Equal: []string{"sloth_id"}},
+			{SourceMatchers: []string{matcher("sloth_severity", rules.SeverityPage)}, TargetMatchers: []string{matcher("sloth_severity", rules.SeverityTicket)}, Equal: []string{"sloth_id"}},
+		},
+	}
+}
+
+// sloRoutes route the SLO alerts: a team's own pager and ticket receivers
+// first, then the platform's.
+func (r Routing) sloRoutes() []route {
+	page, ticket := matcher(rules.LabelSeverity, rules.SeverityPage), matcher(rules.LabelSeverity, rules.SeverityTicket)
+	pageRepeat, ticketRepeat := or(r.PageRepeatInterval, DefaultPageRepeatInterval), or(r.TicketRepeatInterval, DefaultTicketRepeatInterval)
+	var routes []route
+	for _, t := range r.Teams {
+		if t.Pager != nil {
+			routes = append(routes, route{Receiver: t.Pager.Name(), Matchers: []string{page, matcher(rules.LabelTeam, t.Team)}, RepeatInterval: pageRepeat})
+		}
+	}
+	routes = append(routes, route{Receiver: r.Pager.Name(), Matchers: []string{page}, RepeatInterval: pageRepeat})
+	for _, t := range r.Teams {
+		if t.Ticket != nil {
+			routes = append(routes, route{Receiver: t.Ticket.Name(), Matchers: []string{ticket, matcher(rules.LabelTeam, t.Team)}, RepeatInterval: ticketRepeat})
+		}
+	}
+	return append(routes,
+		route{Receiver: r.Ticket.Name(), Matchers: []string{ticket}, RepeatInterval: ticketRepeat},
+		// Output of --sloth-compat carries Sloth's sloth_severity only.
+		route{Receiver: r.Pager.Name(), Matchers: []string{matcher("sloth_severity", rules.SeverityPage)}, RepeatInterval: pageRepeat},
+	)
+}
+
+// receivers encodes every receiver the routes name, the default one
+// included.
+func (r Routing) receivers() ([]*yaml.Node, error) {
+	receivers := []Receiver{r.Pager, r.Ticket}
+	for _, t := range r.Teams {
+		receivers = append(receivers, t.Pager, t.Ticket)
+	}
+	if r.DefaultReceiver != nil {
+		receivers = append(receivers, r.DefaultReceiver)
+	} else {
+		receivers = append(receivers, Receiver{"name": unrouted})
+	}
+	var out []*yaml.Node
+	for _, rc := range receivers {
+		if rc == nil {
+			continue
+		}
+		n, err := receiverNode(rc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // receiverNode encodes a receiver with its name first.

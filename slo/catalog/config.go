@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
@@ -117,6 +118,26 @@ func (c Config) apply(entries []Entry) ([]Entry, error) {
 
 // check applies the overrides and reports those that do not fit.
 func (c Config) check(entries []Entry) ([]Entry, problem.List) {
+	ps := c.checkTop(entries)
+	p := promenforce.New().Parser()
+	var out []Entry
+	for _, e := range entries {
+		o, ok := c.SLOs[e.ID()]
+		if !ok {
+			out = append(out, e)
+			continue
+		}
+		if o.Disable {
+			continue
+		}
+		out = append(out, o.apply(e, p, &ps))
+	}
+	return out, ps
+}
+
+// checkTop checks what is not an override: that every override names a
+// catalogue SLO, the team and the labels.
+func (c Config) checkTop(entries []Entry) problem.List {
 	var ps problem.List
 	var ids []string
 	for _, e := range entries {
@@ -137,87 +158,98 @@ func (c Config) check(entries []Entry) ([]Entry, problem.List) {
 			ps.Add("labels."+k, msg, fix)
 		}
 	}
-	p := promenforce.New().Parser()
-	var out []Entry
-	for _, e := range entries {
-		o, ok := c.SLOs[e.ID()]
-		if !ok {
-			out = append(out, e)
-			continue
-		}
-		if o.Disable {
-			continue
-		}
-		path := "slos." + e.ID()
-		wrong := func(key string) {
-			ps.Add(path+"."+key, fmt.Sprintf("does not apply to a %s SLI", e.Kind), "ratio SLIs take errors and total; latency SLIs take metric, threshold and buckets")
-		}
-		if o.DisablePage {
-			e.DisablePage = true
-		}
-		if o.Objective != nil {
-			if v := *o.Objective; math.IsNaN(v) || v <= 0 || v >= 100 {
-				ps.Add(path+".objective", fmt.Sprintf("%v is out of range", v), "give the target in percent, e.g. 99.9")
-			}
-			e.Objective = *o.Objective
-		}
-		if o.Selector != nil {
-			if *o.Selector != "" {
-				if _, err := spec.ParseSelector(p, *o.Selector); err != nil {
-					ps.Add(path+".selector", "is not a selector: "+err.Error(), `write label matchers in braces, e.g. '{job="gateway"}'`)
-				}
-			}
-			e.Selector = *o.Selector
-		}
-		if o.MinEvents != nil {
-			if *o.MinEvents < 0 {
-				ps.Add(path+".min_events", "is negative", "give a number of events, or 0")
-			}
-			e.MinEvents = *o.MinEvents
-		}
-		for key, v := range map[string]string{"errors": o.Errors, "total": o.Total} {
-			if v == "" {
-				continue
-			}
-			if e.Kind != KindRatio {
-				wrong(key)
-				continue
-			}
-			if _, err := spec.ParseSelector(p, v); err != nil {
-				ps.Add(path+"."+key, "is not a series selector: "+err.Error(), `e.g. envoy_http_downstream_rq_xx{envoy_response_code_class="5"}`)
-			}
-			if key == "errors" {
-				e.Errors = v
-			} else {
-				e.Total = v
-			}
-		}
-		if o.Metric != "" || o.Threshold != nil || o.Buckets != nil {
-			if e.Kind != KindLatency {
-				for key, set := range map[string]bool{"metric": o.Metric != "", "threshold": o.Threshold != nil, "buckets": o.Buckets != nil} {
-					if set {
-						wrong(key)
-					}
-				}
-			} else {
-				if o.Metric != "" {
-					e.Metric = o.Metric
-				}
-				if o.Buckets != nil {
-					e.Buckets = o.Buckets
-				}
-				if o.Threshold != nil {
-					e.Threshold = *o.Threshold
-				}
-				if len(e.Buckets) > 0 && !slices.Contains(e.Buckets, e.Threshold) {
-					ps.Add(path+".threshold", fmt.Sprintf("%s is not one of the histogram's bucket boundaries %v", spec.FormatFloat(e.Threshold), e.Buckets),
-						"use a boundary, or list the exporter's buckets (including the threshold) under buckets")
-				}
-			}
-		}
-		out = append(out, e)
+	return ps
+}
+
+// apply returns the entry with the override applied, adding to ps the
+// values that are wrong or do not fit the entry's SLI.
+func (o Override) apply(e Entry, p parser.Parser, ps *problem.List) Entry {
+	path := "slos." + e.ID()
+	if o.DisablePage {
+		e.DisablePage = true
 	}
-	return out, ps
+	if o.Objective != nil {
+		if v := *o.Objective; math.IsNaN(v) || v <= 0 || v >= 100 {
+			ps.Add(path+".objective", fmt.Sprintf("%v is out of range", v), "give the target in percent, e.g. 99.9")
+		}
+		e.Objective = *o.Objective
+	}
+	if o.Selector != nil {
+		if *o.Selector != "" {
+			if _, err := spec.ParseSelector(p, *o.Selector); err != nil {
+				ps.Add(path+".selector", "is not a selector: "+err.Error(), `write label matchers in braces, e.g. '{job="gateway"}'`)
+			}
+		}
+		e.Selector = *o.Selector
+	}
+	if o.MinEvents != nil {
+		if *o.MinEvents < 0 {
+			ps.Add(path+".min_events", "is negative", "give a number of events, or 0")
+		}
+		e.MinEvents = *o.MinEvents
+	}
+	e = o.applyRatio(e, p, path, ps)
+	return o.applyLatency(e, path, ps)
+}
+
+// wrongKind reports an override key that the entry's SLI kind does not take.
+func wrongKind(ps *problem.List, path, key string, e Entry) {
+	ps.Add(path+"."+key, fmt.Sprintf("does not apply to a %s SLI", e.Kind), "ratio SLIs take errors and total; latency SLIs take metric, threshold and buckets")
+}
+
+// applyRatio applies the counters of a ratio SLI.
+func (o Override) applyRatio(e Entry, p parser.Parser, path string, ps *problem.List) Entry {
+	// In key order, so that problems on one line come out in one order.
+	for _, kv := range [][2]string{{"errors", o.Errors}, {"total", o.Total}} {
+		key, v := kv[0], kv[1]
+		if v == "" {
+			continue
+		}
+		if e.Kind != KindRatio {
+			wrongKind(ps, path, key, e)
+			continue
+		}
+		if _, err := spec.ParseSelector(p, v); err != nil {
+			ps.Add(path+"."+key, "is not a series selector: "+err.Error(), `e.g. envoy_http_downstream_rq_xx{envoy_response_code_class="5"}`)
+		}
+		if key == "errors" {
+			e.Errors = v
+		} else {
+			e.Total = v
+		}
+	}
+	return e
+}
+
+// applyLatency applies the histogram of a latency SLI; the threshold must
+// stay one of its bucket boundaries.
+func (o Override) applyLatency(e Entry, path string, ps *problem.List) Entry {
+	if o.Metric == "" && o.Threshold == nil && o.Buckets == nil {
+		return e
+	}
+	if e.Kind != KindLatency {
+		set := map[string]bool{"metric": o.Metric != "", "threshold": o.Threshold != nil, "buckets": o.Buckets != nil}
+		for _, key := range []string{"metric", "threshold", "buckets"} {
+			if set[key] {
+				wrongKind(ps, path, key, e)
+			}
+		}
+		return e
+	}
+	if o.Metric != "" {
+		e.Metric = o.Metric
+	}
+	if o.Buckets != nil {
+		e.Buckets = o.Buckets
+	}
+	if o.Threshold != nil {
+		e.Threshold = *o.Threshold
+	}
+	if len(e.Buckets) > 0 && !slices.Contains(e.Buckets, e.Threshold) {
+		ps.Add(path+".threshold", fmt.Sprintf("%s is not one of the histogram's bucket boundaries %v", spec.FormatFloat(e.Threshold), e.Buckets),
+			"use a boundary, or list the exporter's buckets (including the threshold) under buckets")
+	}
+	return e
 }
 
 func labelValueOK(s string) bool {

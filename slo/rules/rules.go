@@ -303,28 +303,32 @@ func (c *sloCtx) sliTemplates() (sliQueries, bool) {
 		c.add(c.slo.Key("sli"), "has no SLI", "give one of events, raw, latency or ratio")
 		return q, false
 	}
-	if c.g.opts.Scoper == nil {
-		q.totalParens = c.looseTopLevel(q.total)
-		return q, true
-	}
-	ok := true
-	scope := func(path string, tpl *string) {
-		if *tpl == "" || !ok {
-			return
-		}
-		scoped, err := c.g.opts.Scoper.Template(*tpl)
-		if err != nil {
-			c.add(path, err.Error(), "with --tenant, SLI queries may only read series that carry the tenant's label; info() and queries over other tenants' recording rules are refused")
-			ok = false
-			return
-		}
-		*tpl = scoped
-	}
-	scope(errPath, &q.errors)
-	scope(cmp.Or(totalPath, errPath), &q.total)
-	scope(cmp.Or(totalPath, errPath), &q.absent)
+	ok := c.confine(&q, errPath, cmp.Or(totalPath, errPath))
 	q.totalParens = c.looseTopLevel(q.total)
 	return q, ok
+}
+
+// confine confines the query templates to the tenant, when there is one.
+// The first that cannot be confined is reported at its path.
+func (c *sloCtx) confine(q *sliQueries, errPath, totalPath string) bool {
+	if c.g.opts.Scoper == nil {
+		return true
+	}
+	for _, t := range []struct {
+		path string
+		tpl  *string
+	}{{errPath, &q.errors}, {totalPath, &q.total}, {totalPath, &q.absent}} {
+		if *t.tpl == "" {
+			continue
+		}
+		scoped, err := c.g.opts.Scoper.Template(*t.tpl)
+		if err != nil {
+			c.add(t.path, err.Error(), "with --tenant, SLI queries may only read series that carry the tenant's label; info() and queries over other tenants' recording rules are refused")
+			return false
+		}
+		*t.tpl = scoped
+	}
+	return true
 }
 
 // looseTopLevel reports whether a query template's top-level operator is
