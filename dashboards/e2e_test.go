@@ -20,11 +20,11 @@ import (
 
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/lint"
+	"github.com/tollgate-dev/tollgate/gateway"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/synth"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
@@ -69,7 +69,7 @@ auth:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
+	srv, err := gateway.FromConfig(cfg, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/gateway"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/synth"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // The synthetic cluster gives each namespace a power-of-two marker, so a sum
@@ -99,7 +99,7 @@ func startGateway(tb testing.TB, yaml string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
+	srv, err := gateway.FromConfig(cfg, nil, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,14 +1,16 @@
-// Package proxy is Tollgate's query gateway: it authenticates each request,
-// resolves the identity to tenants and hands the request to the API that
-// owns its path (Prometheus today, Loki next), which confines it.
+// Package proxy is Tollgate's request pipeline: it authenticates each
+// request, resolves the identity to tenants, and hands the request to the
+// API that owns its path (Prometheus, Loki, the cost engine), whose route
+// table and enforcer confine it (Dispatch). Every API goes through the same
+// steps, in Server.ServeHTTP and Dispatch, read top to bottom.
 package proxy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,28 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/tollgate-dev/tollgate/cost"
-	costapi "github.com/tollgate-dev/tollgate/cost/api"
-	costmetrics "github.com/tollgate-dev/tollgate/cost/metrics"
-	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
-	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
-
-// API is one upstream API family served by the gateway.
-type API interface {
-	// Name labels metrics and logs ("prometheus").
-	Name() string
-	// Match reports whether the API owns a path, and the route name to
-	// record for it.
-	Match(path string) (route string, ok bool)
-	// Serve answers an authenticated request with the identity's access.
-	Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access)
-	// WriteError writes an error in the API's own format.
-	WriteError(w http.ResponseWriter, status int, errorType, msg string)
-}
 
 // Options configure a Server.
 type Options struct {
@@ -105,68 +88,108 @@ const (
 	tenantUnauthenticated = "_unauthenticated"
 )
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: the whole request path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOperations(w, r) {
+		return
+	}
+	api, route := s.match(r.URL.Path)
+	rec := s.begin(w, r, api, route)
+	defer rec.finish()
+	if api == nil {
+		s.WriteError(rec, Errorf(http.StatusNotFound, "%s is not served by Tollgate; it serves these APIs: %s", r.URL.Path, s.apiNames()))
+		return
+	}
+	id, err := s.opts.Auth.Authenticate(r.Context(), r)
+	if err != nil {
+		api.WriteError(rec, unauthenticated(err))
+		return
+	}
+	rec.user = id.User
+	access := s.opts.Tenancy.Resolve(id.Groups)
+	rec.tenant = tenantLabel(access)
+	if !access.Allowed() {
+		api.WriteError(rec, Forbidden("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
+		return
+	}
+	Dispatch(api, rec, r, access)
+}
+
+// serveOperations answers the probes and /metrics, which belong to no API.
+func (s *Server) serveOperations(w http.ResponseWriter, r *http.Request) bool {
 	switch r.URL.Path {
 	case "/-/healthy":
 		writeText(w, http.StatusOK, "Tollgate is Healthy.\n")
-		return
 	case "/-/ready":
 		if s.ready.Load() {
 			writeText(w, http.StatusOK, "Tollgate is Ready.\n")
 		} else {
 			writeText(w, http.StatusServiceUnavailable, "Tollgate is shutting down.\n")
 		}
-		return
 	case "/metrics":
 		s.serveMetrics(w, r)
-		return
-	}
-
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK, body: guardBody(w, r, s.opts.BodyReadTimeout)}
-	api, route := s.match(r.URL.Path)
-	tenant, user := tenantUnauthenticated, ""
-	defer func() {
-		elapsed := time.Since(start)
-		s.requests.WithLabelValues(api.Name(), route, tenant, fmt.Sprint(rec.status)).Inc()
-		s.duration.WithLabelValues(api.Name(), route, tenant).Observe(elapsed.Seconds())
-		level := slog.LevelInfo
-		if rec.status >= 400 {
-			level = slog.LevelWarn
-		}
-		s.opts.Logger.Log(r.Context(), level, "request",
-			"method", r.Method, "path", r.URL.Path, "route", route, "user", user,
-			"tenant", tenant, "status", rec.status, "bytes", rec.bytes,
-			"duration", elapsed.Round(time.Microsecond), "remote", r.RemoteAddr)
-	}()
-
-	if route == "" {
-		api.WriteError(rec, http.StatusNotFound, promproxy.ErrNotFound, fmt.Sprintf("%s is not served by Tollgate; it serves these APIs: %s", r.URL.Path, s.apiNames()))
-		route = "unknown"
-		return
-	}
-	id, err := s.opts.Auth.Authenticate(r.Context(), r)
-	if err != nil {
-		if !errors.Is(err, identity.ErrUnauthenticated) {
-			err = fmt.Errorf("%w: %v", identity.ErrUnauthenticated, err)
-		}
-		api.WriteError(rec, http.StatusUnauthorized, promproxy.ErrUnauthorized, "authentication required: "+strings.TrimPrefix(err.Error(), "unauthenticated: "))
-		return
-	}
-	user = id.User
-	access := s.opts.Tenancy.Resolve(id.Groups)
-	switch {
-	case access.Admin:
-		tenant = tenantAdmin
-	case !access.Allowed():
-		tenant = tenantNone
-		api.WriteError(rec, http.StatusForbidden, promproxy.ErrForbidden, fmt.Sprintf("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
-		return
 	default:
-		tenant = strings.Join(access.TenantNames(), "+")
+		return false
 	}
-	api.Serve(rec, r, access)
+	return true
+}
+
+func unauthenticated(err error) *Error {
+	if !errors.Is(err, identity.ErrUnauthenticated) {
+		err = fmt.Errorf("%w: %v", identity.ErrUnauthenticated, err)
+	}
+	return Errorf(http.StatusUnauthorized, "authentication required: %s", strings.TrimPrefix(err.Error(), "unauthenticated: "))
+}
+
+// tenantLabel is the tenant label of metrics and the access log.
+func tenantLabel(a tenancy.Access) string {
+	switch {
+	case a.Admin:
+		return tenantAdmin
+	case !a.Allowed():
+		return tenantNone
+	}
+	return strings.Join(a.TenantNames(), "+")
+}
+
+// begin starts recording a request for the metrics and the access log.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, api API, route string) *recorder {
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, body: guardBody(w, r, s.opts.BodyReadTimeout),
+		s: s, r: r, start: time.Now(), api: "tollgate", route: route, tenant: tenantUnauthenticated}
+	if api != nil {
+		rec.api = api.Name()
+	} else {
+		rec.route = "unknown"
+	}
+	return rec
+}
+
+// finish records the request's metrics and access log line.
+func (rec *recorder) finish() {
+	s, r := rec.s, rec.r
+	elapsed := time.Since(rec.start)
+	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, fmt.Sprint(rec.status)).Inc()
+	s.duration.WithLabelValues(rec.api, rec.route, rec.tenant).Observe(elapsed.Seconds())
+	level := slog.LevelInfo
+	if rec.status >= 400 {
+		level = slog.LevelWarn
+	}
+	s.opts.Logger.Log(r.Context(), level, "request",
+		"method", r.Method, "path", r.URL.Path, "route", rec.route, "user", rec.user,
+		"tenant", rec.tenant, "status", rec.status, "bytes", rec.bytes,
+		"duration", elapsed.Round(time.Microsecond), "remote", r.RemoteAddr)
+}
+
+// WriteError renders the gateway's own errors (unknown paths, /metrics)
+// in the Prometheus API's JSON error format, which every client of a
+// Prometheus-compatible gateway reads.
+func (s *Server) WriteError(w http.ResponseWriter, e *Error) {
+	WriteErrorHeader(w, e, "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Status    string `json:"status"`
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}{"error", e.Type, e.Msg})
 }
 
 // serveMetrics serves /metrics on the gateway's own address to admins
@@ -175,14 +198,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // read. Prometheus scrapes it with an admin token, or unauthenticated on
 // metrics_listen, an address only the scraper can reach.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	api := s.opts.APIs[0]
 	id, err := s.opts.Auth.Authenticate(r.Context(), r)
 	if err != nil {
-		api.WriteError(w, http.StatusUnauthorized, promproxy.ErrUnauthorized, "authentication required: /metrics is served to admins here; scrape it with an admin token, or unauthenticated on the address set by metrics_listen")
+		s.WriteError(w, Errorf(http.StatusUnauthorized, "authentication required: /metrics is served to admins here; scrape it with an admin token, or unauthenticated on the address set by metrics_listen"))
 		return
 	}
 	if !s.opts.Tenancy.Resolve(id.Groups).Admin {
-		api.WriteError(w, http.StatusForbidden, promproxy.ErrForbidden, fmt.Sprintf("user %q is not an admin: /metrics carries every tenant's traffic and cost, so only tenancy.admin_groups may read it", id.User))
+		s.WriteError(w, Forbidden("user %q is not an admin: /metrics carries every tenant's traffic and cost, so only tenancy.admin_groups may read it", id.User))
 		return
 	}
 	s.metrics.ServeHTTP(w, r)
@@ -205,15 +227,14 @@ func (s *Server) Operations() http.Handler {
 	})
 }
 
-// match finds the API that owns a path. A path nobody owns is answered by
-// the first API, in its format, with route "".
+// match finds the API that owns a path, or nil.
 func (s *Server) match(p string) (API, string) {
 	for _, a := range s.opts.APIs {
 		if route, ok := a.Match(p); ok {
 			return a, route
 		}
 	}
-	return s.opts.APIs[0], ""
+	return nil, ""
 }
 
 func (s *Server) apiNames() string {
@@ -238,6 +259,11 @@ type recorder struct {
 	bytes       int64
 	wroteHeader bool
 	body        *bodyGuard // nil without a request body
+
+	s                        *Server
+	r                        *http.Request
+	start                    time.Time
+	api, route, user, tenant string
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -264,97 +290,3 @@ func (r *recorder) Flush() {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// FromConfig builds the gateway for a loaded configuration.
-func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logger, reg *prometheus.Registry) (*Server, error) {
-	tn, err := tenancy.New(cfg.Tenancy)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := identity.New(cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
-	if transport == nil {
-		transport = NewTransport()
-	}
-	var apis []API
-	if cfg.Upstreams.Prometheus != "" {
-		up, err := url.Parse(cfg.Upstreams.Prometheus)
-		if err != nil {
-			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
-		}
-		apis = append(apis, promproxy.New(promproxy.Options{
-			Upstream:         up,
-			Transport:        transport,
-			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
-			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:      cfg.Proxy.ExtraParams,
-			OrgID:            cfg.Upstreams.PrometheusOrgID,
-			QueryLimits:      cfg.Proxy.QueryLimits(),
-			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
-			Logger:           logger,
-		}))
-	}
-	if cfg.Upstreams.Loki != "" {
-		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
-		if err != nil {
-			return nil, fmt.Errorf("upstreams.loki: %w", err)
-		}
-		apis = append(apis, lokiproxy.New(lokiproxy.Options{
-			Upstream:            lokiURL,
-			Label:               cfg.Tenancy.Label,
-			Transport:           transport,
-			MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
-			MaxPushBytes:        cfg.Proxy.MaxPushBytes,
-			MaxPushDecompressed: cfg.Proxy.MaxPushDecompressedBytes,
-			PushLimits: lokiproxy.PushLimits{
-				Streams:            cfg.Proxy.MaxPushStreams,
-				Entries:            cfg.Proxy.MaxPushEntries,
-				StructuredMetadata: cfg.Proxy.MaxPushStructuredMetadataPairs,
-				LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
-				Concurrent:         cfg.Proxy.MaxConcurrentPushes,
-			},
-			Timeout:        time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:    cfg.Proxy.ExtraParams,
-			QueryLimits:    cfg.Proxy.QueryLimits(),
-			AllowedOrigins: cfg.Proxy.AllowedOrigins,
-			Logger:         logger,
-		}))
-	}
-	if cfg.Cost != nil {
-		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
-		if err != nil {
-			return nil, err
-		}
-		apis = append(apis, costapi.New(costapi.Options{
-			Engine:       engine,
-			MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
-			Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
-			Logger:       logger,
-		}))
-		if reg != nil {
-			if err := reg.Register(costmetrics.New(costmetrics.Options{Engine: engine, Interval: time.Duration(cfg.Cost.MetricsInterval), Logger: logger})); err != nil {
-				return nil, fmt.Errorf("registering the cost metrics: %w", err)
-			}
-		}
-	}
-	if len(apis) == 0 {
-		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki or both")
-	}
-	opts := Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
-	if reg != nil {
-		opts.Registerer, opts.Gatherer = reg, reg
-	}
-	return New(opts)
-}
-
-// NewTransport returns the upstream transport: http.DefaultTransport's
-// settings, with enough idle connections per host for a gateway whose every
-// request goes to the same one or two backends.
-func NewTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
-	return t
-}

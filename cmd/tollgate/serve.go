@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/tollgate-dev/tollgate/gateway"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 const (
@@ -66,7 +66,7 @@ func newServeCmd() *cobra.Command {
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			srv, err := proxy.FromConfig(cfg, nil, logger, reg)
+			srv, err := gateway.FromConfig(cfg, nil, logger, reg)
 			if err != nil {
 				return err
 			}

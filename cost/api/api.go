@@ -20,7 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/cost"
 	"github.com/tollgate-dev/tollgate/cost/report"
 	"github.com/tollgate-dev/tollgate/cost/ui"
-	"github.com/tollgate-dev/tollgate/proxy/params"
+	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -38,8 +38,10 @@ type Options struct {
 
 // Handler is the cost API.
 type Handler struct {
-	opts Options
-	page *ui.Page
+	opts     Options
+	page     *ui.Page
+	settings *proxy.Settings
+	routes   map[string]*proxy.Route
 }
 
 // New builds a Handler.
@@ -51,6 +53,8 @@ func New(opts Options) *Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{opts: opts}
+	h.settings = &proxy.Settings{MaxBodyBytes: opts.MaxBodyBytes, Logger: opts.Logger}
+	h.routes = h.routeTable()
 	h.page = ui.New(ui.Options{Compute: h.compute, Now: opts.Now, Currency: opts.Engine.Currency(), Logger: opts.Logger})
 	return h
 }
@@ -67,17 +71,57 @@ func (h *Handler) Name() string { return "cost" }
 
 // Match implements proxy.API.
 func (h *Handler) Match(p string) (string, bool) {
-	switch p {
-	case "/allocation", "/allocation/compute":
-		return RouteAllocation, true
-	case RouteUI, RouteUI + "/":
-		return RouteUI, true
-	}
-	if ui.IsAsset(p) {
-		return RouteUIAsset, true
+	if rt, ok := h.route(p); ok {
+		return rt.Name, true
 	}
 	return "", false
 }
+
+// Route implements proxy.API.
+func (h *Handler) Route(p string) (*proxy.Route, string, *proxy.Error) {
+	if rt, ok := h.route(p); ok {
+		return rt, p, nil
+	}
+	return nil, "", proxy.Errorf(http.StatusNotFound, "%s is not a page of the cost engine", p)
+}
+
+func (h *Handler) route(p string) (*proxy.Route, bool) {
+	switch p {
+	case "/allocation", "/allocation/compute":
+		return h.routes[RouteAllocation], true
+	case RouteUI, RouteUI + "/":
+		return h.routes[RouteUI], true
+	}
+	if ui.IsAsset(p) {
+		return h.routes[RouteUIAsset], true
+	}
+	return nil, false
+}
+
+// routeTable: the allocation API, whose parameters the pipeline reads and
+// checks, and the chargeback page and its assets, which read their own.
+// Each answers every caller itself, admins included: the caller's access
+// decides what it sees, never a parameter.
+func (h *Handler) routeTable() map[string]*proxy.Route {
+	return map[string]*proxy.Route{
+		RouteAllocation: {Name: RouteAllocation, Params: cost.Params(), Post: true, Serve: h.serveAllocation},
+		RouteUI: {Name: RouteUI, OwnsRequest: true, Serve: func(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+			h.page.Serve(w, c.Request, c.Access)
+			return nil
+		}},
+		RouteUIAsset: {Name: RouteUIAsset, OwnsRequest: true, Serve: func(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+			h.page.ServeAsset(w, c.Request)
+			return nil
+		}},
+	}
+}
+
+// Settings implements proxy.API: no enforcer and no backend, the engine
+// answers.
+func (h *Handler) Settings() *proxy.Settings { return h.settings }
+
+// Admit implements proxy.API.
+func (h *Handler) Admit(*http.Request, tenancy.Access) *proxy.Error { return nil }
 
 // errorBody is the error shape of OpenCost's API (code, message), with
 // Prometheus's status, errorType and error added, so that clients of
@@ -90,64 +134,46 @@ type errorBody struct {
 	Error     string `json:"error"`
 }
 
-// WriteError implements proxy.API.
-func (h *Handler) WriteError(w http.ResponseWriter, status int, errorType, msg string) {
-	WriteError(w, status, errorType, msg)
+// WriteError implements proxy.ErrorWriter in the API's JSON format.
+func (h *Handler) WriteError(w http.ResponseWriter, e *proxy.Error) {
+	proxy.WriteErrorHeader(w, e, "application/json")
+	_ = json.NewEncoder(w).Encode(errorBody{Code: e.Status, Status: "error", ErrorType: e.Type, Message: e.Msg, Error: e.Msg})
 }
 
-// WriteError writes an error in the API's JSON format.
-func WriteError(w http.ResponseWriter, status int, errorType, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Code: status, Status: "error", ErrorType: errorType, Message: msg, Error: msg})
-}
-
-// Serve implements proxy.API.
+// Serve answers a request whose identity has been resolved to access a,
+// through the gateway's pipeline.
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
-	switch p := r.URL.Path; {
-	case p == "/allocation" || p == "/allocation/compute":
-		h.serveAllocation(w, r, a)
-	case ui.IsAsset(p):
-		h.page.ServeAsset(w, r)
-	default:
-		h.page.Serve(w, r, a)
-	}
+	proxy.Dispatch(h, w, r, a)
 }
 
-func (h *Handler) serveAllocation(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
-	ps, err := params.Read(r, h.opts.MaxBodyBytes)
-	if err == nil {
-		err = params.Check(ps, cost.Params(), nil)
-	}
-	if err != nil {
-		WriteError(w, params.Status(err), "bad_data", err.Error())
-		return
-	}
+func (h *Handler) serveAllocation(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+	r, ps := c.Request, c.Params
 	format := ps.Get("format")
 	if format == "" {
 		format = "json"
 	}
 	if !slices.Contains([]string{"json", "csv", "focus"}, format) {
-		WriteError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("parameter %q: %q: use json, csv or focus", "format", format))
-		return
+		return proxy.BadData("parameter %q: %q: use json, csv or focus", "format", format)
 	}
 	q, err := cost.ParseQuery(ps, h.opts.Now())
 	if err == nil && format == "focus" {
 		err = q.CheckFOCUS()
 	}
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, "bad_data", err.Error())
-		return
+		return proxy.BadData("%s", err.Error())
 	}
-	res, err := h.compute(r.Context(), q, a)
+	res, err := h.compute(r.Context(), q, c.Access)
 	if err != nil {
-		h.computeError(w, r, err)
-		return
+		return h.computeError(w, r, err)
 	}
+	writeAllocation(w, format, q, res, func(err error) {
+		h.opts.Logger.WarnContext(r.Context(), "writing an allocation response", "err", err)
+	})
+	return nil
+}
+
+// writeAllocation writes a result in a format, as a download for CSV.
+func writeAllocation(w http.ResponseWriter, format string, q cost.Query, res *cost.Result, failed func(error)) {
 	w.Header().Set("Content-Type", report.ContentType(format))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if format != "json" {
@@ -158,7 +184,7 @@ func (h *Handler) serveAllocation(w http.ResponseWriter, r *http.Request, a tena
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
 	}
 	if err := report.Write(w, format, res); err != nil {
-		h.opts.Logger.WarnContext(r.Context(), "writing an allocation response", "err", err)
+		failed(err)
 	}
 }
 
@@ -171,25 +197,25 @@ func (h *Handler) compute(ctx context.Context, q cost.Query, a tenancy.Access) (
 	return h.opts.Engine.Compute(ctx, q, a, nil)
 }
 
-// computeError answers a failed computation: 400 for a query over a
-// bound, 403 for a forbidden option, 429 beyond the caller's concurrent
+// computeError is the answer to a failed computation: 400 for a query over
+// a bound, 403 for a forbidden option, 429 beyond the caller's concurrent
 // computations, 504 on timeout, else 502 with the details kept in the log
-// (they name the upstream).
-func (h *Handler) computeError(w http.ResponseWriter, r *http.Request, err error) {
+// (they name the upstream). A client that left gets nothing.
+func (h *Handler) computeError(w http.ResponseWriter, r *http.Request, err error) *proxy.Error {
 	var pe *cost.ParamError
 	switch {
 	case errors.As(err, &pe):
-		WriteError(w, http.StatusBadRequest, "bad_data", err.Error())
+		return proxy.BadData("%s", err.Error())
 	case errors.Is(err, cost.ErrForbidden):
-		WriteError(w, http.StatusForbidden, "forbidden", err.Error())
+		return proxy.Forbidden("%s", err.Error())
 	case errors.Is(err, cost.ErrBusy):
-		WriteError(w, http.StatusTooManyRequests, "too_many_requests", err.Error())
+		return proxy.Errorf(http.StatusTooManyRequests, "%s", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
-		WriteError(w, http.StatusGatewayTimeout, "timeout", "the allocation took longer than proxy.upstream_timeout; ask for a shorter window or a coarser resolution")
+		return proxy.Errorf(http.StatusGatewayTimeout, "the allocation took longer than proxy.upstream_timeout; ask for a shorter window or a coarser resolution")
 	case errors.Is(err, context.Canceled):
 		w.WriteHeader(499)
-	default:
-		h.opts.Logger.ErrorContext(r.Context(), "allocation failed", "err", err)
-		WriteError(w, http.StatusBadGateway, "unavailable", "computing the allocation failed while reading Prometheus; Tollgate's log has the details")
+		return nil
 	}
+	h.opts.Logger.ErrorContext(r.Context(), "allocation failed", "err", err)
+	return proxy.Errorf(http.StatusBadGateway, "computing the allocation failed while reading Prometheus; Tollgate's log has the details")
 }

@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/cost/report"
+	"github.com/tollgate-dev/tollgate/gateway"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/identity"
 	"github.com/tollgate-dev/tollgate/internal/synth"
 	"github.com/tollgate-dev/tollgate/internal/testenv"
-	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // The end-to-end tests run the gateway with the cost engine in front of a
@@ -135,7 +135,7 @@ cost:
 	if err != nil {
 		return nil, err.Error()
 	}
-	srv, err := proxy.FromConfig(cfg, nil, nil, nil)
+	srv, err := gateway.FromConfig(cfg, nil, nil, nil)
 	if err != nil {
 		return nil, err.Error()
 	}

@@ -10,10 +10,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tollgate-dev/tollgate/gateway"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
 	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -90,7 +90,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := cfg.Validate().Err(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	srv, err := proxy.FromConfig(cfg, nil, g.opts.Logger, prometheus.NewRegistry())
+	srv, err := gateway.FromConfig(cfg, nil, g.opts.Logger, prometheus.NewRegistry())
 	if err != nil {
 		return fmt.Errorf("building the gateway: %w", err)
 	}

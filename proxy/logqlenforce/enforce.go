@@ -121,6 +121,14 @@ func (e *Enforcer) SelectorLabels(query string) ([]string, error) {
 	return names, nil
 }
 
+// MatchAll is the package function MatchAll for one matcher, as a method
+// for proxy.Enforcer.
+func (e *Enforcer) MatchAll(m *labels.Matcher) string { return MatchAll(m) }
+
+// Refused reports whether err means the query cannot be confined (403),
+// not that it is invalid (400).
+func (e *Enforcer) Refused(err error) bool { return errors.Is(err, ErrRefused) }
+
 // MatchAll returns the stream selector made of the given matchers, e.g. the
 // tenant matcher alone for "all of my streams".
 func MatchAll(ms ...*labels.Matcher) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tollgate-dev/tollgate/logql"
+	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -24,21 +25,14 @@ import (
 // maxListed bounds how many offending streams a refusal names.
 const maxListed = 10
 
-// pushError is a refused push with its HTTP status.
-type pushError struct {
-	status int
-	msg    string
-}
-
-func (e *pushError) Error() string { return e.msg }
-
+// pushErr is a refused push with its status.
 func pushErr(status int, format string, args ...any) error {
-	return &pushError{status: status, msg: fmt.Sprintf(format, args...)}
+	return proxy.Errorf(status, format, args...)
 }
 
 // PushLimits bound what one push may hold, counted while it is decoded,
 // and how many pushes are decoded at once. A limit of zero refuses every
-// push; proxy.FromConfig passes the configured values or their defaults.
+// push; gateway.FromConfig passes the configured values or their defaults.
 type PushLimits struct {
 	Streams            int64 // proxy.max_push_streams
 	Entries            int64 // proxy.max_push_entries
@@ -115,48 +109,47 @@ func (h *Handler) decompressedLimit() ingest.Limit {
 // differently. Every stage is bounded: the pushes decoded at once, the
 // bytes read and decompressed, the streams, entries and labels decoded,
 // and the size of the re-encoded request.
-func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, a tenancy.Access) {
+func (h *Handler) servePush(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+	r := c.Request
 	if r.Method != http.MethodPost {
-		WriteError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s is not allowed on the push endpoint; use POST", r.Method))
-		return
+		return proxy.Errorf(http.StatusMethodNotAllowed, "method %s is not allowed on the push endpoint; use POST", r.Method)
 	}
 	// The slot is taken before the body is read: the body is where a
 	// push's memory goes.
 	leave, err := h.pushGate.Enter()
 	if err != nil {
-		w.Header().Set("Retry-After", "1")
-		WriteError(w, http.StatusTooManyRequests, "", "push refused, nothing was written: "+err.Error())
-		return
+		e := proxy.Errorf(http.StatusTooManyRequests, "push refused, nothing was written: %s", err)
+		e.Header = http.Header{"Retry-After": {"1"}}
+		return e
 	}
 	defer leave()
 	req, err := h.decodePush(r)
-	if err == nil {
-		var org string
-		org, err = h.checkPush(req, a)
-		if err == nil {
-			h.forwardPush(w, r, req, org)
-			return
-		}
+	if err != nil {
+		return pushError(err)
 	}
-	writePushError(w, err)
+	org, err := h.checkPush(req, c.Access)
+	if err != nil {
+		return pushError(err)
+	}
+	return h.forwardPush(w, r, req, org)
 }
 
-func writePushError(w http.ResponseWriter, err error) {
-	var pe *pushError
+// pushError is the answer to a push refused on the way.
+func pushError(err error) *proxy.Error {
+	var pe *proxy.Error
 	var le *ingest.LimitError
 	var ee *ingest.EncodingError
 	switch {
 	case errors.As(err, &pe):
-		WriteError(w, pe.status, "", pe.msg)
+		return pe
 	case errors.As(err, &le):
-		WriteError(w, http.StatusRequestEntityTooLarge, "", "push refused, nothing was written: "+le.Error())
+		return proxy.Errorf(http.StatusRequestEntityTooLarge, "push refused, nothing was written: %s", le)
 	case errors.As(err, &ee):
-		WriteError(w, http.StatusUnsupportedMediaType, "", ee.Error())
+		return proxy.Errorf(http.StatusUnsupportedMediaType, "%s", ee)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		WriteError(w, http.StatusRequestTimeout, "", "push refused, nothing was written: the body did not arrive in time (proxy.body_read_timeout)")
-	default:
-		WriteError(w, http.StatusBadRequest, "", "push refused, nothing was written: "+err.Error())
+		return proxy.Errorf(http.StatusRequestTimeout, "push refused, nothing was written: the body did not arrive in time (proxy.body_read_timeout)")
 	}
+	return proxy.BadData("push refused, nothing was written: %s", err)
 }
 
 func (h *Handler) decodePush(r *http.Request) (*push.PushRequest, error) {
@@ -292,32 +285,30 @@ func sortedCopy(s []string) []string {
 }
 
 // forwardPush sends the checked request to Loki as protobuf+snappy.
-func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *push.PushRequest, org string) {
+func (h *Handler) forwardPush(w http.ResponseWriter, r *http.Request, req *push.PushRequest, org string) *proxy.Error {
 	if len(req.Streams) == 0 {
 		w.WriteHeader(http.StatusNoContent) // nothing to write, nothing to ask Loki
-		return
+		return nil
 	}
 	// Labels added (a default namespace) and the protobuf framing of a JSON
 	// push can make the request Loki receives larger than the one that was
 	// bounded; it is never built larger than the decompressed bound.
 	if n := req.Size(); int64(n) > h.opts.MaxPushDecompressed {
-		writePushError(w, ingest.Over(h.decompressedLimit(), "bytes once re-encoded for Loki"))
-		return
+		return pushError(ingest.Over(h.decompressedLimit(), "bytes once re-encoded for Loki"))
 	}
 	raw, err := req.Marshal()
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "", fmt.Sprintf("encoding the push request: %v", err))
-		return
+		return proxy.Errorf(http.StatusInternalServerError, "encoding the push request: %v", err)
 	}
 	ctx, cancel := upstream.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
 	out, err := h.pushRequest(ctx, snappy.Encode(nil, raw), r.Header)
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, "", err.Error())
-		return
+		return proxy.Errorf(http.StatusInternalServerError, "%s", err)
 	}
 	out.Header.Set(OrgHeader, org)
 	h.up.ProxyConfined(w, out)
+	return nil
 }
 
 func (h *Handler) pushRequest(ctx context.Context, body []byte, src http.Header) (*http.Request, error) {
@@ -327,6 +318,6 @@ func (h *Handler) pushRequest(ctx context.Context, body []byte, src http.Header)
 		return nil, fmt.Errorf("building the push request: %w", err)
 	}
 	out.Header.Set("Content-Type", "application/x-protobuf")
-	upstream.CopyHeaders(out.Header, src, upstream.Forwarded)
+	upstream.CopyHeaders(out.Header, src, upstream.Forwarded())
 	return out, nil
 }

@@ -12,7 +12,7 @@ func smallLimits() limits {
 	return limits{sent: 1 << 12, decompressed: 1 << 14, streams: 10, entries: 20, metadata: 8, labelBytes: 1024, concurrent: 4}
 }
 
-// defaultLimits are the gateway's defaults, as proxy.FromConfig passes
+// defaultLimits are the gateway's defaults, as gateway.FromConfig passes
 // them.
 func defaultLimits() limits {
 	return limits{

@@ -129,6 +129,14 @@ func (e *Enforcer) CheckBounds(query string) error {
 	return nil
 }
 
+// MatchAll is the package function MatchAll, as a method for
+// proxy.Enforcer.
+func (e *Enforcer) MatchAll(m *labels.Matcher) string { return MatchAll(m) }
+
+// Refused reports whether err means the query cannot be confined (403),
+// not that it is invalid (400).
+func (e *Enforcer) Refused(err error) bool { return errors.Is(err, ErrRefused) }
+
 // MatchAll returns the selector that stands for "every series of the tenant",
 // used where an endpoint takes optional `match[]` values and none was sent.
 func MatchAll(m *labels.Matcher) string {

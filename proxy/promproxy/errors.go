@@ -3,18 +3,20 @@ package promproxy
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/tollgate-dev/tollgate/proxy"
 )
 
 // Error types of the Prometheus HTTP API, plus the two Tollgate adds for
 // authentication and authorisation failures (Prometheus itself has none).
 const (
-	ErrBadData      = "bad_data"
-	ErrInternal     = "internal"
-	ErrUnavailable  = "unavailable"
-	ErrTimeout      = "timeout"
-	ErrNotFound     = "not_found"
-	ErrUnauthorized = "unauthorized"
-	ErrForbidden    = "forbidden"
+	ErrBadData      = proxy.TypeBadData
+	ErrInternal     = proxy.TypeInternal
+	ErrUnavailable  = proxy.TypeUnavailable
+	ErrTimeout      = proxy.TypeTimeout
+	ErrNotFound     = proxy.TypeNotFound
+	ErrUnauthorized = proxy.TypeUnauthorized
+	ErrForbidden    = proxy.TypeForbidden
 )
 
 type errorBody struct {
@@ -23,14 +25,9 @@ type errorBody struct {
 	Error     string `json:"error"`
 }
 
-// WriteError writes an error in the Prometheus API's JSON format, which
-// Grafana shows to the user verbatim.
-func WriteError(w http.ResponseWriter, status int, errorType, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tollgate"`)
-	}
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Status: "error", ErrorType: errorType, Error: msg})
+// WriteError implements proxy.ErrorWriter with the Prometheus API's JSON
+// error format, which Grafana shows to the user verbatim.
+func (h *Handler) WriteError(w http.ResponseWriter, e *proxy.Error) {
+	proxy.WriteErrorHeader(w, e, "application/json")
+	_ = json.NewEncoder(w).Encode(errorBody{Status: "error", ErrorType: e.Type, Error: e.Msg})
 }

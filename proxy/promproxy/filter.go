@@ -5,78 +5,88 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
-	"github.com/tollgate-dev/tollgate/proxy/upstream"
+	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // serveFiltered forwards a rules or alerts request and returns only what
-// belongs to the scope. These are the only responses Tollgate re-serialises;
-// every other one streams through untouched.
-func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, rt route, upstreamPath string, ps url.Values, scope tenancy.Scope) {
-	ctx, cancel := upstream.WithTimeout(r.Context(), h.opts.Timeout)
-	defer cancel()
-	out, err := h.upstreamRequest(ctx, r, rt, upstreamPath, ps)
-	if err != nil {
-		WriteError(w, http.StatusInternalServerError, ErrInternal, err.Error())
-		return
+// belongs to the caller's scope. These are the only responses Tollgate
+// re-serialises; every other one streams through untouched.
+func (h *Handler) serveFiltered(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+	out, cancel, perr := proxy.Outbound(h.backend, c)
+	if perr != nil {
+		return perr
 	}
+	defer cancel()
 	// Without our own Accept-Encoding the transport negotiates gzip and
 	// decompresses transparently.
 	out.Header.Del("Accept-Encoding")
 	resp, err := h.up.Do(out)
 	if err != nil {
-		h.up.Error(w, r, err)
-		return
+		h.up.Error(w, c.Request, err)
+		return nil
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		if err := h.up.Screen(resp); err != nil {
-			h.up.Error(w, r, err)
-			return
+			h.up.Error(w, c.Request, err)
+			return nil
 		}
 	}
-	limit := h.opts.MaxFilteredBytes
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, h.opts.MaxFilteredBytes+1))
 	if err != nil {
-		h.up.Error(w, r, err)
-		return
+		h.up.Error(w, c.Request, err)
+		return nil
 	}
-	if int64(len(body)) > limit {
-		h.opts.Logger.WarnContext(r.Context(), "upstream answer too large to filter", "route", rt.name, "limit", limit)
-		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("the upstream %s answer is larger than %d bytes (proxy.max_filtered_response_bytes), too large to filter; ask with narrower parameters (rule_group[], match[], exclude_alerts=true)", rt.name, limit))
-		return
+	if perr := h.checkFilteredSize(c, body); perr != nil {
+		return perr
 	}
 	if resp.StatusCode != http.StatusOK {
 		// Errors carry no rules or alerts; pass them on as they are.
 		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 		w.WriteHeader(resp.StatusCode)
 		_, _ = w.Write(body)
-		return
+		return nil
 	}
-	label := scope.Label()
-	var filtered []byte
-	switch rt.kind {
-	case kindFilterRules:
-		filtered, err = filterResponse(body, "groups", func(raw json.RawMessage) (json.RawMessage, error) {
-			return filterGroups(raw, label, scope)
-		})
-	case kindFilterAlerts:
-		filtered, err = filterResponse(body, "alerts", func(raw json.RawMessage) (json.RawMessage, error) {
-			alerts, _, err := filterAlerts(raw, label, scope)
-			return alerts, err
-		})
-	}
+	filtered, err := filterBody(c.Route.Name, body, c.Access.Scope)
 	if err != nil {
 		// Fail closed: a response we cannot read is not passed on.
-		h.opts.Logger.ErrorContext(r.Context(), "cannot filter upstream response", "route", rt.name, "err", err)
-		WriteError(w, http.StatusBadGateway, ErrInternal, fmt.Sprintf("cannot filter the upstream %s response: %v", rt.name, err))
-		return
+		h.opts.Logger.ErrorContext(c.Request.Context(), "cannot filter upstream response", "route", c.Route.Name, "err", err)
+		e := proxy.Errorf(http.StatusBadGateway, "cannot filter the upstream %s response: %v", c.Route.Name, err)
+		e.Type = ErrInternal
+		return e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(filtered)
+	return nil
+}
+
+// checkFilteredSize refuses an answer over MaxFilteredBytes.
+func (h *Handler) checkFilteredSize(c *proxy.Call, body []byte) *proxy.Error {
+	limit := h.opts.MaxFilteredBytes
+	if int64(len(body)) <= limit {
+		return nil
+	}
+	h.opts.Logger.WarnContext(c.Request.Context(), "upstream answer too large to filter", "route", c.Route.Name, "limit", limit)
+	e := proxy.Errorf(http.StatusBadGateway, "the upstream %s answer is larger than %d bytes (proxy.max_filtered_response_bytes), too large to filter; ask with narrower parameters (rule_group[], match[], exclude_alerts=true)", c.Route.Name, limit)
+	e.Type = ErrInternal
+	return e
+}
+
+// filterBody keeps what a scope may see of a rules or alerts answer.
+func filterBody(route string, body []byte, scope tenancy.Scope) ([]byte, error) {
+	label := scope.Label()
+	if route == "/api/v1/rules" {
+		return filterResponse(body, "groups", func(raw json.RawMessage) (json.RawMessage, error) {
+			return filterGroups(raw, label, scope)
+		})
+	}
+	return filterResponse(body, "alerts", func(raw json.RawMessage) (json.RawMessage, error) {
+		alerts, _, err := filterAlerts(raw, label, scope)
+		return alerts, err
+	})
 }
 
 type object = map[string]json.RawMessage

@@ -17,10 +17,13 @@ import (
 	"time"
 )
 
-// Forwarded are the request headers every API forwards. An allowlist, not a
-// blocklist: identity headers, X-Scope-OrgID, label-policy headers and
-// whatever a future backend starts to trust are dropped by default.
-var Forwarded = []string{"Accept", "Accept-Encoding", "User-Agent", "Traceparent", "Tracestate"}
+// Forwarded returns the request headers every API forwards. An allowlist,
+// not a blocklist: identity headers, X-Scope-OrgID, label-policy headers
+// and whatever a future backend starts to trust are dropped by default. A
+// function, so that no importer can widen it.
+func Forwarded() []string {
+	return []string{"Accept", "Accept-Encoding", "User-Agent", "Traceparent", "Tracestate"}
+}
 
 // StatusClientClosed is the de-facto status for a client that went away.
 const StatusClientClosed = 499

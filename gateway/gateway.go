@@ -1,0 +1,120 @@
+// Package gateway assembles the gateway from a configuration file: the
+// tenancy, the authenticators, and the APIs for the configured upstreams
+// (Prometheus, Loki, the cost engine), behind proxy's pipeline. It is the
+// one place that knows every product area; proxy knows none of them.
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tollgate-dev/tollgate/cost"
+	costapi "github.com/tollgate-dev/tollgate/cost/api"
+	costmetrics "github.com/tollgate-dev/tollgate/cost/metrics"
+	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
+	"github.com/tollgate-dev/tollgate/proxy/promproxy"
+	"github.com/tollgate-dev/tollgate/tenancy"
+)
+
+// FromConfig builds the gateway for a loaded configuration.
+func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logger, reg *prometheus.Registry) (*proxy.Server, error) {
+	tn, err := tenancy.New(cfg.Tenancy)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := identity.New(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	if transport == nil {
+		transport = NewTransport()
+	}
+	var apis []proxy.API
+	if cfg.Upstreams.Prometheus != "" {
+		up, err := url.Parse(cfg.Upstreams.Prometheus)
+		if err != nil {
+			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
+		}
+		apis = append(apis, promproxy.New(promproxy.Options{
+			Upstream:         up,
+			Transport:        transport,
+			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams:      cfg.Proxy.ExtraParams,
+			OrgID:            cfg.Upstreams.PrometheusOrgID,
+			QueryLimits:      cfg.Proxy.QueryLimits(),
+			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+			Logger:           logger,
+		}))
+	}
+	if cfg.Upstreams.Loki != "" {
+		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
+		if err != nil {
+			return nil, fmt.Errorf("upstreams.loki: %w", err)
+		}
+		apis = append(apis, lokiproxy.New(lokiproxy.Options{
+			Upstream:            lokiURL,
+			Label:               cfg.Tenancy.Label,
+			Transport:           transport,
+			MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
+			MaxPushBytes:        cfg.Proxy.MaxPushBytes,
+			MaxPushDecompressed: cfg.Proxy.MaxPushDecompressedBytes,
+			PushLimits: lokiproxy.PushLimits{
+				Streams:            cfg.Proxy.MaxPushStreams,
+				Entries:            cfg.Proxy.MaxPushEntries,
+				StructuredMetadata: cfg.Proxy.MaxPushStructuredMetadataPairs,
+				LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
+				Concurrent:         cfg.Proxy.MaxConcurrentPushes,
+			},
+			Timeout:        time.Duration(cfg.Proxy.UpstreamTimeout),
+			ExtraParams:    cfg.Proxy.ExtraParams,
+			QueryLimits:    cfg.Proxy.QueryLimits(),
+			AllowedOrigins: cfg.Proxy.AllowedOrigins,
+			Logger:         logger,
+		}))
+	}
+	if cfg.Cost != nil {
+		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
+		if err != nil {
+			return nil, err
+		}
+		apis = append(apis, costapi.New(costapi.Options{
+			Engine:       engine,
+			MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
+			Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
+			Logger:       logger,
+		}))
+		if reg != nil {
+			if err := reg.Register(costmetrics.New(costmetrics.Options{Engine: engine, Interval: time.Duration(cfg.Cost.MetricsInterval), Logger: logger})); err != nil {
+				return nil, fmt.Errorf("registering the cost metrics: %w", err)
+			}
+		}
+	}
+	if len(apis) == 0 {
+		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki or both")
+	}
+	opts := proxy.Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
+	if reg != nil {
+		opts.Registerer, opts.Gatherer = reg, reg
+	}
+	return proxy.New(opts)
+}
+
+// NewTransport returns the upstream transport: http.DefaultTransport's
+// settings, with enough idle connections per host for a gateway whose every
+// request goes to the same one or two backends.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
