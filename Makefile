@@ -48,7 +48,7 @@ demo: build demo-prometheus $(LOKI)
 
 ## bench: PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./proxy/promenforce/ ./proxy/logqlenforce/ ./logql/
+	$(GO) test -run '^$$' -bench . -benchmem ./promenforce/ ./logqlenforce/ ./logql/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
 	$(GO) test -run '^$$' -bench BenchmarkGenerate50x20 -benchmem ./dashboards/
 	$(GO) test -run '^$$' -bench 'BenchmarkGenerate1000SLOs|BenchmarkLoad1000SLOs' -benchmem ./slo/rules/
@@ -62,8 +62,8 @@ lint:
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/promenforce/
-	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./proxy/logqlenforce/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./promenforce/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./logqlenforce/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzLokiLexCost$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./logql/

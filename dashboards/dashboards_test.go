@@ -18,7 +18,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/lint"
-	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
+	"github.com/tollgate-dev/tollgate/logqlenforce"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )
 

@@ -8,7 +8,7 @@
 // Loki's observable behaviour; a differential test holds it to a real Loki.
 //
 // Parsing is linear in the query's length and bounded: the depth and the
-// size of the tree are checked while it is built (proxy/querybounds), so
+// size of the tree are checked while it is built (querybounds), so
 // whatever walks or prints a tree afterwards recurses a bounded number of
 // times. What Loki refuses, the parser refuses, with one exception: a
 // stream selector whose matchers all match the empty string ({app=~".*"},

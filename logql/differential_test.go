@@ -16,8 +16,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/testenv"
 	"github.com/tollgate-dev/tollgate/logql"
-	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/logqlenforce"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // corpusQuery is one query of testdata/corpus.logql.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // shape prints a tree with every binary node in parentheses, to show how

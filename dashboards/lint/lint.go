@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tollgate-dev/tollgate/logql"
-	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/logqlenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 )
 
 // Rules, as they appear in problems.

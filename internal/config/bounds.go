@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // QueryLimits are the bounds every PromQL and LogQL parameter is held to.

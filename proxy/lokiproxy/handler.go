@@ -14,11 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/logqlenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
-	"github.com/tollgate-dev/tollgate/proxy/logqlenforce"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
+	"github.com/tollgate-dev/tollgate/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
+	"github.com/tollgate-dev/tollgate/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/catalog"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"

@@ -18,7 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
 

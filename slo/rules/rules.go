@@ -37,7 +37,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )

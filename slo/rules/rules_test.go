@@ -10,7 +10,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/internal/slotest"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 	"github.com/tollgate-dev/tollgate/slo/windows"

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
 

@@ -3,7 +3,7 @@ package rules
 import (
 	"strings"
 
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 

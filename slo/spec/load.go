@@ -21,7 +21,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/internal/yamlcheck"
-	"github.com/tollgate-dev/tollgate/proxy/promenforce"
+	"github.com/tollgate-dev/tollgate/promenforce"
 )
 
 // Load reads SLO specs from files and directory trees. A directory is read

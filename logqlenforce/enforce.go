@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tollgate-dev/tollgate/logql"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // ErrInvalid wraps errors caused by a query that is not valid LogQL, or is

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tollgate-dev/tollgate/internal/cputime"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 var boundsTenant = labels.MustNewMatcher(labels.MatchEqual, "namespace", "team-a")

@@ -15,7 +15,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // ErrInvalid wraps errors caused by a query that does not parse; the proxy

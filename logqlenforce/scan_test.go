@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/cputime"
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // The red team's LogQL findings. Each query made Loki's parser run for tens

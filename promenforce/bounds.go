@@ -3,7 +3,7 @@ package promenforce
 import (
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/tollgate-dev/tollgate/proxy/querybounds"
+	"github.com/tollgate-dev/tollgate/querybounds"
 )
 
 // Before parsing, Tollgate bounds the depth of the tree a query would
