@@ -21,10 +21,10 @@ import (
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/lint"
 	"github.com/tollgate-dev/tollgate/gateway"
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/cputime"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
-	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/internal/testkit/cputime"
 )
 
 // scripted is a fake backend whose answer each test sets.

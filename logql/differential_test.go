@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 	"github.com/tollgate-dev/tollgate/logql"
 	"github.com/tollgate-dev/tollgate/logqlenforce"
 	"github.com/tollgate-dev/tollgate/querybounds"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/cputime"
+	"github.com/tollgate-dev/tollgate/internal/testkit/cputime"
 	"github.com/tollgate-dev/tollgate/querybounds"
 )
 

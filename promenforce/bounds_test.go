@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/internal/cputime"
+	"github.com/tollgate-dev/tollgate/internal/testkit/cputime"
 	"github.com/tollgate-dev/tollgate/querybounds"
 )
 

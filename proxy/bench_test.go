@@ -14,7 +14,7 @@ import (
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/pkg/push"
 
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // BenchmarkQueryRangeOverhead measures what Tollgate adds to a query_range

@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/gateway"
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // The synthetic cluster gives each namespace a power-of-two marker, so a sum

@@ -18,8 +18,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/grafana/loki/pkg/push"
 
-	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/identity"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // The Loki end-to-end test runs a real Loki v3.7.8 with auth_enabled and

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/cost/report"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // `tollgate cost report` against a real Prometheus holding two days of the

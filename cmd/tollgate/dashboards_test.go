@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/internal/grafanatest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/grafanatest"
 )
 
 var exampleConfig = filepath.Join("..", "..", "deploy", "tollgate.example.yaml")

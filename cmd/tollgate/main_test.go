@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/identity"
 )
 
 func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/identity"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // serve with metrics_listen: the gateway's address refuses /metrics to a

@@ -8,8 +8,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 const bucketSpecs = `version: prometheus/v1

@@ -19,9 +19,9 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // Specs of two teams: payments in Sloth's prometheus/v1 format with an

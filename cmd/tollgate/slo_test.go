@@ -10,8 +10,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // signedIn stands in for the auth proxy (oauth2-proxy) in front of the

@@ -19,10 +19,10 @@ import (
 
 	"github.com/tollgate-dev/tollgate/cost/report"
 	"github.com/tollgate-dev/tollgate/gateway"
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/identity"
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // The end-to-end tests run the gateway with the cost engine in front of a

@@ -14,7 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/grafana"
-	"github.com/tollgate-dev/tollgate/internal/grafanatest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/grafanatest"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )
 

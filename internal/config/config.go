@@ -22,7 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-dev/tollgate/cost/pricing"
-	"github.com/tollgate-dev/tollgate/internal/identity"
+	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )

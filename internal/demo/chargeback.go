@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
-	"github.com/tollgate-dev/tollgate/internal/synth"
 )
 
 // demoCost is the demo's cost section: the synthetic cluster priced by the

@@ -11,7 +11,7 @@ import (
 	"github.com/tollgate-dev/tollgate/dashboards"
 	"github.com/tollgate-dev/tollgate/dashboards/fromconfig"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/dashboards/lint"
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // TestDashboardsComponent: the demo writes every team's dashboards and the

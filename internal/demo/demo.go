@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // Component is one part of the demo.

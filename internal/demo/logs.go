@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 

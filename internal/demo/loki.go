@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/lokiserver"
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/lokiserver"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // LokiOptions configure the demo's Loki.

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // PrometheusOptions configure the demo's Prometheus.

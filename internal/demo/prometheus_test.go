@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/demo"
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // syncBuffer is a log destination the test reads while the demo writes.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 	"github.com/tollgate-dev/tollgate/slo/alertmanager"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
 	"github.com/tollgate-dev/tollgate/slo/catalog"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"

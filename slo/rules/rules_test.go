@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
-	"github.com/tollgate-dev/tollgate/internal/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
 	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/spec"

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
 // rulesFileName is how the demo's rules appear in /api/v1/rules ("file").

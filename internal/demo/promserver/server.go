@@ -26,8 +26,8 @@ import (
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/features"
 
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 	"github.com/tollgate-dev/tollgate/internal/httpserver"
-	"github.com/tollgate-dev/tollgate/internal/synth"
 )
 
 // Options configure the server.

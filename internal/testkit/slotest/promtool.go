@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
-	"github.com/tollgate-dev/tollgate/internal/testenv"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
 // Promtool returns the promtool binary; a missing one fails the test.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/tollgate-dev/tollgate/internal/synth"
+	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/lokiserver"
+	"github.com/tollgate-dev/tollgate/internal/demo/lokiserver"
 )
 
 // Loki is a running Loki server.
@@ -39,7 +39,7 @@ func RepoLoki() string {
 	if !ok {
 		return ""
 	}
-	p := filepath.Join(filepath.Dir(file), "..", "..", ".cache", "bin", "loki")
+	p := filepath.Join(filepath.Dir(file), "..", "..", "..", ".cache", "bin", "loki")
 	if _, err := os.Stat(p); err != nil {
 		return ""
 	}
