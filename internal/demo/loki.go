@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/childproc"
 	"github.com/tollgate-dev/tollgate/internal/demo/lokiserver"
 	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
@@ -62,7 +61,7 @@ type Loki struct {
 	client *http.Client
 
 	dir      string
-	proc     *child
+	proc     *childproc.Process
 	url      string
 	lines    int
 	stopLive context.CancelFunc
@@ -156,7 +155,7 @@ func (l *Loki) Start(ctx context.Context) (err error) {
 
 	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
 	l.stopLive = stopLive
-	exited := l.proc.exited
+	exited := l.proc.Exited()
 	l.live.Add(1)
 	go func() {
 		defer l.live.Done()
@@ -188,44 +187,40 @@ func (l *Loki) startProcess(ctx context.Context) error {
 	// Loki logs at warn, but even so prints harmless errors at startup (an
 	// empty ring, for one) that would only alarm the demo's user: its
 	// output is kept for error messages and logged at debug only.
-	p, err := startChild("Loki", cmd, func(line string) { l.opts.Logger.Debug("Loki output", "line", line) })
+	p, err := childproc.Start(cmd, childproc.Options{
+		Name: "Loki",
+		Line: func(line string) { l.opts.Logger.Debug("Loki output", "line", line) },
+		Keep: childOutput,
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("starting Loki (%s): %w", cmd.Path, err)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	if err := l.waitReady(ctx, url, p); err != nil {
 		// A Loki that is not ready is no use; stop it before a retry or
 		// returning the error.
-		if stopErr := p.stop(l.opts.StopTimeout); stopErr != nil {
+		if stopErr := p.Stop(l.opts.StopTimeout); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
-		if strings.Contains(p.output.String(), "address already in use") {
+		if strings.Contains(p.Output(), "address already in use") {
 			err = fmt.Errorf("%w: %w", errPortTaken, err)
 		}
 		return err
 	}
 	l.proc, l.url = p, url
-	go p.watch(l.opts.Logger, "Loki exited unexpectedly; logs are unavailable until the demo is restarted")
+	go p.Watch(l.opts.Logger, "Loki exited unexpectedly; logs are unavailable until the demo is restarted")
 	return nil
 }
 
 // waitReady polls /ready until Loki answers 200, reporting progress every
 // few seconds, so that a slow start does not look like a hang.
-func (l *Loki) waitReady(ctx context.Context, url string, p *child) error {
+func (l *Loki) waitReady(ctx context.Context, url string, p *childproc.Process) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opts.ReadyTimeout)
 	defer cancel()
-	began := time.Now()
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
-	progress := time.NewTicker(3 * time.Second)
-	defer progress.Stop()
 	var last string
-	for {
+	probe := func(ctx context.Context) bool {
 		ready, status, err := l.ready(ctx, url)
-		if ready {
-			return nil
-		}
 		switch {
 		case err != nil:
 			// Connection refused, as a rule: Loki has not opened its
@@ -234,19 +229,21 @@ func (l *Loki) waitReady(ctx context.Context, url string, p *child) error {
 		case status != "":
 			last = status
 		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("Loki exited before it was ready (%v)%s", p.err, p.lastOutput())
-		case <-ctx.Done():
-			if err := parent.Err(); err != nil {
-				// Interrupted, or out of the caller's time.
-				return fmt.Errorf("waiting for Loki to be ready: %w", err)
-			}
-			return fmt.Errorf("Loki is not ready after %s: %s%s", l.opts.ReadyTimeout, last, p.lastOutput())
-		case <-progress.C:
-			l.opts.Logger.Info("waiting for Loki to be ready", "elapsed", time.Since(began).Round(time.Second), "loki", last)
-		case <-poll.C:
-		}
+		return ready
+	}
+	progress := func(elapsed time.Duration) {
+		l.opts.Logger.Info("waiting for Loki to be ready", "elapsed", elapsed.Round(time.Second), "loki", last)
+	}
+	switch err := p.WaitReady(ctx, 100*time.Millisecond, probe, 3*time.Second, progress); {
+	case err == nil:
+		return nil
+	case errors.Is(err, childproc.ErrExited):
+		return fmt.Errorf("Loki exited before it was ready (%v)%s", p.Err(), p.LastOutput())
+	case parent.Err() != nil:
+		// Interrupted, or out of the caller's time.
+		return fmt.Errorf("waiting for Loki to be ready: %w", parent.Err())
+	default:
+		return fmt.Errorf("Loki is not ready after %s: %s%s", l.opts.ReadyTimeout, last, p.LastOutput())
 	}
 }
 
@@ -254,18 +251,7 @@ func (l *Loki) waitReady(ctx context.Context, url string, p *child) error {
 func (l *Loki) ready(ctx context.Context, url string) (ok bool, status string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/ready", nil)
-	if err != nil {
-		return false, "", err
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return false, "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	// "Ingester not ready: ..." and the like, on one line.
-	return resp.StatusCode == http.StatusOK, strings.Join(strings.Fields(string(body)), " "), nil
+	return childproc.ProbeHTTP(ctx, l.client, url+"/ready")
 }
 
 // push sends the pushes in org order, counting the lines.
@@ -338,7 +324,7 @@ func (l *Loki) Stop() error {
 		l.stopLive = nil
 	}
 	if l.proc != nil {
-		if err := l.proc.stop(l.opts.StopTimeout); err != nil {
+		if err := l.proc.Stop(l.opts.StopTimeout); err != nil {
 			errs = append(errs, err)
 		}
 		l.proc = nil
@@ -351,16 +337,6 @@ func (l *Loki) Stop() error {
 	}
 	l.url = ""
 	return errors.Join(errs...)
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port for Loki: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Section implements Component: the logs' part of the banner, whose

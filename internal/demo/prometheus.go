@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/childproc"
 	"github.com/tollgate-dev/tollgate/internal/demo/synth"
 )
 
@@ -62,7 +63,7 @@ type Prometheus struct {
 	opts PrometheusOptions
 
 	dir    string
-	proc   *child
+	proc   *childproc.Process
 	stdin  io.WriteCloser
 	url    string
 	series int
@@ -126,16 +127,16 @@ func (p *Prometheus) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("starting the demo Prometheus: %w", err)
 	}
-	p.proc, err = startChild("the demo Prometheus", cmd, relayLog(p.opts.Logger))
+	p.proc, err = childproc.Start(cmd, childproc.Options{Name: "the demo Prometheus", Line: relayLog(p.opts.Logger), Keep: childOutput})
 	if err != nil {
-		return err
+		return fmt.Errorf("starting the demo Prometheus (%s): %w", cmd.Path, err)
 	}
 	hello, err := p.waitReady(ctx, ready.found)
 	if err != nil {
 		return err
 	}
 	p.url, p.series = hello.URL, hello.Series
-	go p.proc.watch(p.opts.Logger, "the demo Prometheus exited unexpectedly; metrics are unavailable until the demo is restarted")
+	go p.proc.Watch(p.opts.Logger, "the demo Prometheus exited unexpectedly; metrics are unavailable until the demo is restarted")
 	return nil
 }
 
@@ -180,13 +181,13 @@ func (p *Prometheus) waitReady(ctx context.Context, found <-chan string) (hello,
 			return hello{}, fmt.Errorf("the demo Prometheus (%s) announced itself with %q, not {\"url\":\"http://...\"}; is it a tollgate-demo-prometheus of this version?", p.opts.Binary, line)
 		}
 		return h, nil
-	case <-p.proc.exited:
-		return hello{}, fmt.Errorf("the demo Prometheus (%s) exited before it was ready (%v)%s", p.opts.Binary, p.proc.err, p.proc.lastOutput())
+	case <-p.proc.Exited():
+		return hello{}, fmt.Errorf("the demo Prometheus (%s) exited before it was ready (%v)%s", p.opts.Binary, p.proc.Err(), p.proc.LastOutput())
 	case <-ctx.Done():
 		if err := parent.Err(); err != nil {
 			return hello{}, fmt.Errorf("waiting for the demo Prometheus to be ready: %w", err)
 		}
-		return hello{}, fmt.Errorf("the demo Prometheus is not ready after %s%s", p.opts.ReadyTimeout, p.proc.lastOutput())
+		return hello{}, fmt.Errorf("the demo Prometheus is not ready after %s%s", p.opts.ReadyTimeout, p.proc.LastOutput())
 	}
 }
 
@@ -243,7 +244,7 @@ func (p *Prometheus) Section() Section {
 func (p *Prometheus) Stop() error {
 	var errs []error
 	if p.proc != nil {
-		if err := p.proc.stop(p.opts.StopTimeout); err != nil {
+		if err := p.proc.Stop(p.opts.StopTimeout); err != nil {
 			errs = append(errs, err)
 		}
 		p.proc = nil

@@ -4,17 +4,19 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/tollgate-dev/tollgate/internal/childproc"
 )
 
 // Chromium is a headless Chromium driven over the Chrome DevTools
@@ -71,48 +73,20 @@ func StartChromium(t testing.TB) *Chromium {
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--user-data-dir="+profile, "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "--window-size=1280,1000", "about:blank")
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	p, err := childproc.Start(cmd, childproc.Options{Name: "chromium", TermGroup: true})
+	if err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		if c.conn != nil {
 			c.conn.Close()
 		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
+		_ = p.Stop(5 * time.Second)
 		if t.Failed() {
-			t.Logf("chromium log:\n%s", logs.String())
+			t.Logf("chromium log:\n%s", p.Output())
 		}
 	})
-	// Chromium writes the port and browser path it chose to this file.
-	var ws string
-	deadline := time.Now().Add(30 * time.Second)
-	for ws == "" {
-		b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort"))
-		if lines := strings.Split(string(b), "\n"); err == nil && len(lines) >= 2 && lines[1] != "" {
-			ws = "ws://127.0.0.1:" + strings.TrimSpace(lines[0]) + strings.TrimSpace(lines[1])
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("chromium exited before serving DevTools:\n%s", logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromium did not open its DevTools port in 30s:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	ws := devToolsURL(t, p, profile)
 	conn, _, err := websocket.DefaultDialer.Dial(ws, nil)
 	if err != nil {
 		t.Fatalf("connecting to chromium's DevTools at %s: %v", ws, err)
@@ -133,6 +107,30 @@ func StartChromium(t testing.TB) *Chromium {
 	c.call(c.session, "Page.enable", nil, nil)
 	c.call("", "Browser.setDownloadBehavior", map[string]any{"behavior": "allow", "downloadPath": c.DownloadDir, "eventsEnabled": true}, nil)
 	return c
+}
+
+// devToolsURL waits for the DevTools address, which Chromium writes to
+// DevToolsActivePort in its profile (the port and browser path it chose).
+func devToolsURL(t testing.TB, p *childproc.Process, profile string) string {
+	t.Helper()
+	var ws string
+	probe := func(context.Context) bool {
+		b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort"))
+		if lines := strings.Split(string(b), "\n"); err == nil && len(lines) >= 2 && lines[1] != "" {
+			ws = "ws://127.0.0.1:" + strings.TrimSpace(lines[0]) + strings.TrimSpace(lines[1])
+			return true
+		}
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	switch err := p.WaitReady(ctx, 50*time.Millisecond, probe, 0, nil); {
+	case errors.Is(err, childproc.ErrExited):
+		t.Fatalf("chromium exited before serving DevTools:\n%s", p.Output())
+	case err != nil:
+		t.Fatalf("chromium did not open its DevTools port in 30s:\n%s", p.Output())
+	}
+	return ws
 }
 
 func (c *Chromium) read() {

@@ -5,20 +5,19 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/childproc"
 )
 
 // Prometheus is a running Prometheus server.
@@ -125,58 +124,26 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 // test ends. Its output is shown only when the test failed.
 func startServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) {
 	t.Helper()
-	logs := &syncBuffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logs, logs
-	// Pdeathsig: a backend never outlives a test binary that crashed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// A backend never outlives a test binary that crashed (childproc's
+	// Pdeathsig).
+	p, err := childproc.Start(cmd, childproc.Options{Name: name})
+	if err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	// exited is closed, not sent on, so that both the readiness wait and
-	// the cleanup see it: a process that died before it was ready must not
-	// leave the cleanup waiting until the test binary times out.
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
+	// The cleanup waits for the exit, which childproc sees even when the
+	// process died before it was ready: it never waits until the test
+	// binary times out.
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
+		_ = p.Stop(10 * time.Second)
 		if t.Failed() {
-			t.Logf("%s log:\n%s", name, logs.String())
+			t.Logf("%s log:\n%s", name, p.Output())
 		}
 	})
-	if err := waitReady(readyURL, exited, &waitErr, timeout); err != nil {
-		t.Fatalf("%s did not become ready: %v\n%s", name, err, logs.String())
+	if err := waitReady(readyURL, p, timeout); err != nil {
+		t.Fatalf("%s did not become ready: %v\n%s", name, err, p.Output())
 	}
-}
-
-// syncBuffer collects a process's output, which exec copies in its own
-// goroutines while the test may read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
@@ -188,36 +155,28 @@ func FreeAddr(t testing.TB) string {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := childproc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
-// waitReady polls url until it answers 200. waitErr is read only once
-// exited is closed.
-func waitReady(url string, exited <-chan struct{}, waitErr *error, timeout time.Duration) error {
+// waitReady polls url until it answers 200.
+func waitReady(url string, p *childproc.Process, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("process exited: %v", *waitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %s (last error: %v)", url, timeout, err)
-		case <-tick.C:
-		}
+	var last error
+	probe := func(ctx context.Context) bool {
+		ready, _, err := childproc.ProbeHTTP(ctx, http.DefaultClient, url)
+		last = err
+		return ready
 	}
+	switch err := p.WaitReady(ctx, 100*time.Millisecond, probe, 0, nil); {
+	case errors.Is(err, childproc.ErrExited):
+		return fmt.Errorf("process exited: %v", p.Err())
+	case err != nil:
+		return fmt.Errorf("%s not ready after %s (last error: %v)", url, timeout, last)
+	}
+	return nil
 }

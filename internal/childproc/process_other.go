@@ -1,6 +1,6 @@
 //go:build !linux
 
-package demo
+package childproc
 
 import (
 	"os"
@@ -8,7 +8,8 @@ import (
 )
 
 // childAttrs are left at their defaults outside Linux, which has no
-// Pdeathsig: if the demo is killed outright, Loki keeps running there.
+// Pdeathsig: if the parent is killed outright, the child keeps running
+// there.
 func childAttrs() *syscall.SysProcAttr { return nil }
 
 // terminate asks the process to shut down cleanly where signals exist, and
@@ -19,6 +20,10 @@ func terminate(p *os.Process) error {
 	}
 	return nil
 }
+
+// terminateGroup is terminate: without a process group of its own, the
+// child is all there is to signal.
+func terminateGroup(p *os.Process) error { return terminate(p) }
 
 // kill ends the process.
 func kill(p *os.Process) error { return p.Kill() }
