@@ -19,17 +19,7 @@ import (
 // in memory; a week takes about a second and 120 MB.
 const maxDemoHours = 7 * 24
 
-func newDemoCmd() *cobra.Command {
-	var (
-		listen string
-		hours  int
-		logs   logFlags
-		out    string
-	)
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the gateway over an embedded Prometheus and a real Loki with a synthetic cluster",
-		Long: `Run Tollgate in front of an embedded Prometheus and a real Loki, with a
+const demoLong = `Run Tollgate in front of an embedded Prometheus and a real Loki, with a
 synthetic cluster's metrics and logs.
 
 The demo starts:
@@ -80,14 +70,28 @@ They stay there after the demo stops.
 The data lives in memory and in temporary directories that are removed on
 exit; the token changes on every run. Stop the demo with Ctrl-C (or SIGTERM):
 Tollgate drains its requests, then Loki and the demo's Prometheus shut
-down.`,
-		Example: `  tollgate demo
+down.`
+
+const demoExample = `  tollgate demo
   tollgate demo --listen 127.0.0.1:8080 --hours 24
   tollgate demo --log-format json 2>demo.log   # keep the access log apart
   TOLLGATE_LOKI=/usr/local/bin/loki tollgate demo   # a Loki 3 built elsewhere
   go build -o bin/ ./cmd/tollgate ./cmd/tollgate-demo-prometheus && bin/tollgate demo   # what make demo builds
-  tollgate demo --out ./grafana-demo   # the teams' dashboards and provisioning files there`,
-		Args: cobra.NoArgs,
+  tollgate demo --out ./grafana-demo   # the teams' dashboards and provisioning files there`
+
+func newDemoCmd() *cobra.Command {
+	var (
+		listen string
+		hours  int
+		logs   logFlags
+		out    string
+	)
+	cmd := &cobra.Command{
+		Use:     "demo",
+		Short:   "Run the gateway over an embedded Prometheus and a real Loki with a synthetic cluster",
+		Long:    demoLong,
+		Example: demoExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {

@@ -114,8 +114,11 @@ func (s Series) Name() string { return s.Labels.Get(labels.MetricName) }
 // same value, whichever window is generated.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Latency buckets of http_request_duration_seconds, in seconds.
-var Buckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+// Buckets returns the latency buckets of http_request_duration_seconds,
+// in seconds: a new slice each time, so that no caller changes another's.
+func Buckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+}
 
 // Series returns every series of the cluster, sorted by labels.
 func (c Cluster) Series() []Series {
@@ -185,7 +188,7 @@ func (c Cluster) Series() []Series {
 			// Latency: the share of requests faster than each bound follows
 			// an exponential distribution with a per-service mean.
 			mean := 0.04 * float64(j+1)
-			for _, le := range append(slices.Clone(Buckets), math.Inf(1)) {
+			for _, le := range append(Buckets(), math.Inf(1)) {
 				share := 1 - math.Exp(-le/mean)
 				add("counter", counter(rps*share, 0.3, time.Hour), "__name__", "http_request_duration_seconds_bucket",
 					"namespace", ns.Name, "service", svc, "pod", pod, "le", formatLe(le))
