@@ -138,3 +138,17 @@ type Call struct {
 	// Params are the request's parameters, confined.
 	Params url.Values
 }
+
+// NewUpstream builds an API's upstream: its own failures (unreachable,
+// timed out, an error answer screened) are rendered by the API's writer.
+func NewUpstream(base *url.URL, name string, transport http.RoundTripper, logger *slog.Logger, errs ErrorWriter) *upstream.Upstream {
+	return upstream.New(upstream.Options{
+		Base:      base,
+		Name:      name,
+		Transport: transport,
+		Logger:    logger,
+		WriteError: func(w http.ResponseWriter, status int, msg string) {
+			errs.WriteError(w, Errorf(status, "%s", msg))
+		},
+	})
+}

@@ -68,15 +68,7 @@ func New(opts Options) *Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{opts: opts, pushGate: newPushGate(opts), enforcer: logqlenforce.New(opts.QueryLimits)}
-	h.up = upstream.New(upstream.Options{
-		Base:      opts.Upstream,
-		Name:      "Loki",
-		Transport: opts.Transport,
-		Logger:    opts.Logger,
-		WriteError: func(w http.ResponseWriter, status int, msg string) {
-			h.WriteError(w, proxy.Errorf(status, "%s", msg))
-		},
-	})
+	h.up = proxy.NewUpstream(opts.Upstream, "Loki", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
 		Upstream: h.up,
 		Timeout:  opts.Timeout,

@@ -68,15 +68,7 @@ func New(opts Options) *Handler {
 		opts.MaxFilteredBytes = DefaultMaxFilteredBytes
 	}
 	h := &Handler{opts: opts, enforcer: promenforce.NewWithLimits(opts.QueryLimits)}
-	h.up = upstream.New(upstream.Options{
-		Base:      opts.Upstream,
-		Name:      "the upstream Prometheus API",
-		Transport: opts.Transport,
-		Logger:    opts.Logger,
-		WriteError: func(w http.ResponseWriter, status int, msg string) {
-			h.WriteError(w, proxy.Errorf(status, "%s", msg))
-		},
-	})
+	h.up = proxy.NewUpstream(opts.Upstream, "the upstream Prometheus API", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
 		Upstream: h.up,
 		Timeout:  opts.Timeout,
