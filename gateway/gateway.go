@@ -31,7 +31,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	auth, err := identity.New(cfg.Auth)
+	auth, err := identity.NewWithOptions(cfg.Auth, identity.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}

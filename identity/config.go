@@ -14,6 +14,8 @@ import (
 type Config struct {
 	TrustedHeaders *TrustedHeadersConfig `yaml:"trusted_headers"`
 	Tokens         []TokenConfig         `yaml:"tokens"`
+	// OIDC lists the issuers whose JWTs are accepted as bearer tokens.
+	OIDC []OIDCConfig `yaml:"oidc"`
 }
 
 // TrustedHeadersConfig describes identity headers set by an authenticating
@@ -37,9 +39,10 @@ type TokenConfig struct {
 // Validate checks the section; prefix is its key path ("auth").
 func (c Config) Validate(prefix string) problem.List {
 	var ps problem.List
-	if c.TrustedHeaders == nil && len(c.Tokens) == 0 {
-		ps.Add(prefix, "no authentication is configured", "configure auth.trusted_headers (behind oauth2-proxy or Grafana) and/or auth.tokens; without either, every request is refused")
+	if c.TrustedHeaders == nil && len(c.Tokens) == 0 && len(c.OIDC) == 0 {
+		ps.Add(prefix, "no authentication is configured", "configure auth.trusted_headers (behind oauth2-proxy or Grafana), auth.oidc (your identity provider's JWTs) and/or auth.tokens; without any, every request is refused")
 	}
+	ps = append(ps, validateOIDC(prefix, c.OIDC)...)
 	if th := c.TrustedHeaders; th != nil {
 		p := prefix + ".trusted_headers"
 		checkHeader(&ps, p+".user", th.User, "X-Forwarded-User")
@@ -96,13 +99,18 @@ func checkHeader(ps *problem.List, path, name, example string) {
 }
 
 // New builds the authenticator for a validated configuration.
+func New(c Config) (Authenticator, error) { return NewWithOptions(c, Options{}) }
+
+// NewWithOptions builds the authenticator for a validated configuration.
 //
 // Trusted headers are tried first: a request relayed by the trusted auth
 // proxy is identified by that proxy, and an Authorization header on it (an
 // OIDC token that oauth2-proxy validated, say) is the proxy's business, not a
 // Tollgate token. From any other address the headers are ignored and only a
-// bearer token can authenticate.
-func New(c Config) (Authenticator, error) {
+// bearer token can authenticate. A bearer token that looks like a JWT goes
+// to auth.oidc, and if it fails there it fails: it is never tried as a
+// static token. Any other bearer token is a static token.
+func NewWithOptions(c Config, o Options) (Authenticator, error) {
 	var chain Chain
 	if c.TrustedHeaders != nil {
 		ha, err := NewTrustedHeaders(*c.TrustedHeaders)
@@ -110,6 +118,13 @@ func New(c Config) (Authenticator, error) {
 			return nil, err
 		}
 		chain = append(chain, ha)
+	}
+	if len(c.OIDC) > 0 {
+		oa, err := NewOIDC(c.OIDC, o)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, oa)
 	}
 	if len(c.Tokens) > 0 {
 		ta, err := NewTokens(c.Tokens)

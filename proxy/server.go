@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,14 @@ func (s *Server) serveOperations(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func unauthenticated(err error) *Error {
+	// An identity provider that cannot be reached is not the caller's
+	// fault: 503 and when to retry, not a 401 that would make Grafana or a
+	// CI job discard a token that may be valid.
+	if retry, ok := identity.RetryAfter(err); ok {
+		e := Errorf(http.StatusServiceUnavailable, "%s", err)
+		e.Header = http.Header{"Retry-After": {strconv.Itoa(int(retry.Seconds()))}}
+		return e
+	}
 	if !errors.Is(err, identity.ErrUnauthenticated) {
 		err = fmt.Errorf("%w: %v", identity.ErrUnauthenticated, err)
 	}

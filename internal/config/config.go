@@ -305,6 +305,7 @@ func (f *File) ApplyDefaults() {
 	if f.MaxConnections == 0 {
 		f.MaxConnections = DefaultMaxConnections
 	}
+	f.Auth.ApplyDefaults()
 	f.Dashboards.applyDefaults(f)
 	if f.Cost != nil {
 		f.Cost.ApplyDefaults()
