@@ -68,6 +68,7 @@ type OIDC struct {
 	// before anything is decoded.
 	maxBytes int
 	now      func() time.Time
+	hashes   tokenHashers
 }
 
 // NewOIDC builds the authenticator. It does no I/O: each issuer's
@@ -106,7 +107,7 @@ func (a *OIDC) Authenticate(ctx context.Context, r *http.Request) (Identity, err
 	if len(tok) > a.maxBytes {
 		return Identity{}, unauthenticated("the bearer token is %d bytes, more than auth.oidc[].max_token_bytes (%d); ask the identity provider for a smaller token (fewer groups in it: group filtering or app roles)", len(tok), a.maxBytes)
 	}
-	sum := sha256.Sum256([]byte(tok))
+	sum := a.hashes.sum(tok)
 	now := a.now()
 	for _, is := range a.issuers {
 		if id, ok := is.cache.get(sum, now, is.keys.generation()); ok {
@@ -274,6 +275,12 @@ func (is *oidcIssuer) authenticate(ctx context.Context, tok string, sum [sha256.
 	id, until, err := is.claims(t, now)
 	if err != nil {
 		return Identity{}, err
+	}
+	// A cached token is verified again once the keys are due for a
+	// refresh, so that a key the issuer withdrew stops working within
+	// jwks_refresh_interval even for tokens seen before.
+	if fresh := is.keys.freshUntil(); fresh.Before(until) {
+		until = fresh
 	}
 	is.cache.put(sum, id, until, gen, now)
 	return id, nil

@@ -2,10 +2,39 @@ package identity
 
 import (
 	"crypto/sha256"
+	"hash"
 	"slices"
 	"sync"
 	"time"
 )
+
+// tokenHashers compute the SHA-256 of tokens without copying them into a
+// new byte slice each time: on the cached path, that copy and its garbage
+// cost about as much as the rest of the lookup.
+type tokenHashers struct{ pool sync.Pool }
+
+type tokenHasher struct {
+	h   hash.Hash
+	buf [512]byte
+	out [sha256.Size]byte
+}
+
+func (p *tokenHashers) sum(tok string) [sha256.Size]byte {
+	th, _ := p.pool.Get().(*tokenHasher)
+	if th == nil {
+		th = &tokenHasher{h: sha256.New()}
+	}
+	th.h.Reset()
+	for len(tok) > 0 {
+		n := copy(th.buf[:], tok)
+		th.h.Write(th.buf[:n])
+		tok = tok[n:]
+	}
+	th.h.Sum(th.out[:0])
+	sum := th.out
+	p.pool.Put(th)
+	return sum
+}
 
 // tokenCache remembers tokens already verified, by their SHA-256, so that
 // a token seen before costs a hash and a map lookup instead of a signature
@@ -34,7 +63,7 @@ func (c *tokenCache) get(sum [sha256.Size]byte, now time.Time, gen uint64) (Iden
 	c.mu.RLock()
 	e, ok := c.m[sum]
 	c.mu.RUnlock()
-	if !ok || e.gen != gen || now.After(e.until) {
+	if !ok || e.gen != gen || !now.Before(e.until) {
 		return Identity{}, false
 	}
 	id := e.id

@@ -105,12 +105,12 @@ func (is *oidcIssuer) groups(m map[string]any) ([]string, error) {
 		for _, e := range g {
 			s, ok := e.(string)
 			if !ok {
-				return nil, unauthenticated("the token's %s claim (%s.groups_claim) holds a %s; a string or a list of strings is expected", quoteShort(is.cfg.GroupsClaim), is.path, jsonKind(e))
+				return nil, unauthenticated("the token's %s claim (%s.groups_claim) holds %s; a string or a list of strings is expected", quoteShort(is.cfg.GroupsClaim), is.path, jsonKind(e))
 			}
 			raw = append(raw, s)
 		}
 	default:
-		return nil, unauthenticated("the token's %s claim (%s.groups_claim) is a %s; a string or a list of strings is expected", quoteShort(is.cfg.GroupsClaim), is.path, jsonKind(v))
+		return nil, unauthenticated("the token's %s claim (%s.groups_claim) is %s; a string or a list of strings is expected", quoteShort(is.cfg.GroupsClaim), is.path, jsonKind(v))
 	}
 	var groups []string
 	for _, g := range raw {
@@ -164,15 +164,15 @@ func lookupClaim(obj map[string]any, path string) (any, bool) {
 func jsonKind(v any) string {
 	switch v.(type) {
 	case string:
-		return "string"
+		return "a string"
 	case float64:
-		return "number"
+		return "a number"
 	case bool:
-		return "boolean"
+		return "a boolean"
 	case []any:
-		return "list"
+		return "a list"
 	case map[string]any:
-		return "object"
+		return "an object"
 	case nil:
 		return "null"
 	}

@@ -58,11 +58,11 @@ type keySet struct {
 	mu        sync.Mutex
 	jwksURL   string
 	keys      []jose.JSONWebKey
-	fetchedAt time.Time       // last successful fetch; zero before
-	attemptAt time.Time       // last fetch started
-	lastErr   error           // of the last fetch, nil if it succeeded
-	inflight  chan struct{}   // closed when the running fetch ends
-	retired   []string        // key IDs withdrawn, newest last
+	fetchedAt time.Time     // last successful fetch; zero before
+	attemptAt time.Time     // last fetch started
+	lastErr   error         // of the last fetch, nil if it succeeded
+	inflight  chan struct{} // closed when the running fetch ends
+	retired   []string      // key IDs withdrawn, newest last
 }
 
 func newKeySet(c OIDCConfig, path string, o Options) (*keySet, error) {
@@ -127,6 +127,13 @@ func checkSameSecurity(issuer, u *url.URL) error {
 }
 
 func (k *keySet) generation() uint64 { return k.gen.Load() }
+
+// freshUntil is when the keys held are due for a refresh.
+func (k *keySet) freshUntil() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fetchedAt.Add(k.refresh)
+}
 
 // prepare makes sure keys are at hand. The first token of an issuer waits
 // for discovery and the keys; while they cannot be fetched, its tokens get
