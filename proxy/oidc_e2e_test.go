@@ -11,12 +11,16 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/demo/synth"
@@ -445,5 +449,40 @@ func streamsWithin(allowed ...string) func(*testing.T, []byte) {
 				t.Errorf("stream %v is outside the tenant", s.Stream)
 			}
 		}
+	}
+}
+
+// The replay sends what the example data sources make Grafana send:
+// forwarded identity on the Prometheus and Loki data sources, Prometheus
+// queries as POST form bodies.
+func TestGrafanaOIDCDataSourcesExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "grafana", "datasources-oidc.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		APIVersion  int `yaml:"apiVersion"`
+		Datasources []struct {
+			Name, Type, Access, URL string
+			JSONData                map[string]any `yaml:"jsonData"`
+		} `yaml:"datasources"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil || f.APIVersion != 1 {
+		t.Fatalf("%v %+v", err, f)
+	}
+	forwarded := map[string]bool{}
+	for _, ds := range f.Datasources {
+		if ds.Access != "proxy" {
+			t.Errorf("%s: access %q; only proxy keeps tokens off the browser", ds.Name, ds.Access)
+		}
+		if ds.JSONData["oauthPassThru"] == true {
+			forwarded[ds.Type] = true
+			if ds.Type == "prometheus" && ds.JSONData["httpMethod"] != "POST" {
+				t.Errorf("%s: httpMethod %v; the replay sends POST", ds.Name, ds.JSONData["httpMethod"])
+			}
+		}
+	}
+	if !forwarded["prometheus"] || !forwarded["loki"] {
+		t.Errorf("data sources forwarding the user's token: %v; want prometheus and loki", forwarded)
 	}
 }
