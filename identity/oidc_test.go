@@ -321,27 +321,42 @@ func TestOIDCUnknownKidRefetchIsRateLimited(t *testing.T) {
 
 // TestOIDCKeyRotation: the provider rotates its key mid-test. Tokens of
 // the new key are accepted without a restart, tokens of the old key during
-// the grace period too, and after it (once Tollgate refreshes the keys)
-// old-key tokens are refused, even one verified and cached before.
+// the grace period too. After it, old-key tokens are refused as soon as
+// Tollgate fetches the keys again, whether a new key ID or the refresh
+// interval makes it, and tokens verified and cached before included.
 func TestOIDCKeyRotation(t *testing.T) {
 	f := newOIDCFixture(t, nil)
-	oldTok := f.idp.Mint(t, f.claims(nil))
-	f.accept(t, oldTok, "alice")
+	a := f.idp.Mint(t, f.claims(map[string]any{"groups": "a"}))
+	f.accept(t, a, "alice", "a")
 
 	f.clock.Advance(11 * time.Second)
 	if kid := f.idp.Rotate(t); kid != "key-2" {
 		t.Fatalf("rotated to %q", kid)
 	}
-	newTok := f.idp.Mint(t, f.claims(map[string]any{"groups": "after"}))
-	f.accept(t, newTok, "alice", "after")
-	f.accept(t, oldTok, "alice") // grace period: both keys published
+	b := f.idp.Mint(t, f.claims(map[string]any{"groups": "b"}))
+	f.accept(t, b, "alice", "b") // an unknown key ID: the keys are fetched again
+	f.accept(t, a, "alice", "a") // grace period: both keys published
 
 	f.idp.EndGrace()
-	f.accept(t, oldTok, "alice") // until the keys are refreshed, old tokens pass
+	f.accept(t, a, "alice", "a") // Tollgate has not looked yet
+
+	// A third key: its first token makes Tollgate fetch the keys, which no
+	// longer hold key-1. The cached verdict on a goes with it.
+	f.clock.Advance(11 * time.Second)
+	f.idp.Rotate(t)
+	c := f.idp.Mint(t, f.claims(map[string]any{"groups": "c"}))
+	f.accept(t, c, "alice", "c")
+	f.refuse(t, a, `the token names key "key-1", which `+f.idp.URL+` no longer publishes (it was rotated out)`)
+	f.accept(t, b, "alice", "b")
+
+	// Key-2 is withdrawn too; no new key ID arrives, so the refresh
+	// interval is what makes Tollgate notice.
+	f.idp.EndGrace()
+	f.accept(t, b, "alice", "b")
 	f.clock.Advance(identity.DefaultOIDCJWKSRefresh)
-	f.refuse(t, oldTok, `the token names key "key-1", which `+f.idp.URL+` no longer publishes (it was rotated out)`)
-	f.accept(t, f.idp.Mint(t, f.claims(nil)), "alice") // key-2 signs new tokens
-	f.accept(t, newTok, "alice", "after")
+	f.refuse(t, b, `key "key-2", which `+f.idp.URL+` no longer publishes`)
+	f.accept(t, c, "alice", "c")
+	f.accept(t, f.idp.Mint(t, f.claims(nil)), "alice")
 }
 
 // TestOIDCProviderDown: while the provider cannot be reached, its tokens
@@ -459,4 +474,31 @@ func tamper(tok string, claims map[string]any) string {
 	parts := strings.Split(tok, ".")
 	c, _ := json.Marshal(claims)
 	return parts[0] + "." + b64(c) + "." + parts[2]
+}
+
+// Many requests arriving together before the keys are known wait for one
+// discovery and one key fetch, and all succeed.
+func TestOIDCConcurrentFirstTokens(t *testing.T) {
+	f := newOIDCFixture(t, nil)
+	toks := make([]string, 4)
+	for i := range toks {
+		toks[i] = f.idp.Mint(t, f.claims(map[string]any{"jti": fmt.Sprint(i)}))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			if _, err := f.authenticate(toks[i%len(toks)]); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if d, k := f.idp.Fetches(); d != 1 || k != 1 {
+		t.Errorf("discovery fetched %d times, keys %d times; want once each", d, k)
+	}
 }

@@ -30,6 +30,7 @@ type storage struct {
 	requests map[string]*authRequest
 	codes    map[string]string // code → request ID
 	keys     []*signingKey     // published; the last one signs
+	made     int               // keys made so far, for their IDs
 }
 
 func newStorage() *storage {
@@ -56,7 +57,8 @@ func (k publicKey) Key() any { return k.priv.Public() }
 func (s *storage) addKey(tb testing.TB) *signingKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := &signingKey{kid: fmt.Sprintf("key-%d", len(s.keys)+1), alg: jose.RS256, priv: NewRSAKey(tb)}
+	s.made++
+	k := &signingKey{kid: fmt.Sprintf("key-%d", s.made), alg: jose.RS256, priv: NewRSAKey(tb)}
 	s.keys = append(s.keys, k)
 	return k
 }
