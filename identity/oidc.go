@@ -268,9 +268,10 @@ func (is *oidcIssuer) authenticate(ctx context.Context, tok string, sum [sha256.
 	if err := is.keys.ensureKid(ctx, h.Kid); err != nil {
 		return Identity{}, err
 	}
-	t, err := is.verifier.Verify(ctx, tok)
+	var sig signatureOutcome
+	t, err := is.verifier.Verify(context.WithValue(ctx, signatureOutcomeKey{}, &sig), tok)
 	if err != nil {
-		return Identity{}, is.verifyError(err, h)
+		return Identity{}, is.verifyError(sig.failed, h)
 	}
 	id, until, err := is.claims(t, now)
 	if err != nil {
@@ -286,10 +287,16 @@ func (is *oidcIssuer) authenticate(ctx context.Context, tok string, sum [sha256.
 	return id, nil
 }
 
+// signatureOutcome lets keySet.VerifySignature tell authenticate that the
+// signature failed: go-oidc reports it in a string, not an error value.
+type signatureOutcome struct{ failed bool }
+
+type signatureOutcomeKey struct{}
+
 // verifyError explains a go-oidc refusal without repeating its text, which
 // is written for developers and could quote claims.
-func (is *oidcIssuer) verifyError(err error, h jwtHeader) error {
-	if errors.Is(err, errBadSignature) || strings.Contains(err.Error(), "verify signature") {
+func (is *oidcIssuer) verifyError(badSignature bool, h jwtHeader) error {
+	if badSignature {
 		if h.Kid == "" {
 			return unauthenticated("the token's signature does not verify with any key of %s", is.cfg.Issuer)
 		}

@@ -389,7 +389,17 @@ func parseJWKS(b []byte) ([]jose.JSONWebKey, error) {
 // VerifySignature implements oidc.KeySet with the keys held; it never
 // fetches (ensureKid did). Only the key the token names is tried, and a key
 // published for one algorithm is not used with another.
-func (k *keySet) VerifySignature(_ context.Context, raw string) ([]byte, error) {
+func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	payload, err := k.verifySignature(raw)
+	if errors.Is(err, errBadSignature) {
+		if o, ok := ctx.Value(signatureOutcomeKey{}).(*signatureOutcome); ok {
+			o.failed = true
+		}
+	}
+	return payload, err
+}
+
+func (k *keySet) verifySignature(raw string) ([]byte, error) {
 	jws, err := jose.ParseSigned(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed jwt: %w", err)
