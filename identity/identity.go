@@ -1,6 +1,6 @@
 // Package identity authenticates requests. Each mechanism (trusted headers
-// from an auth proxy, static bearer tokens, later OIDC) implements
-// Authenticator; the proxy never looks at credentials itself.
+// from an auth proxy, JWTs of OpenID Connect issuers, static bearer tokens)
+// implements Authenticator; the proxy never looks at credentials itself.
 package identity
 
 import (
@@ -17,7 +17,7 @@ type Identity struct {
 	// Groups are SSO groups, mapped to tenants by package tenancy.
 	Groups []string
 	// Method names the mechanism that authenticated the request
-	// ("header", "token"), for logs.
+	// ("header", "oidc", "token"), for logs.
 	Method string
 }
 
