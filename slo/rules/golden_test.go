@@ -164,8 +164,9 @@ type ruleDoc struct {
 }
 
 type ruleGroup struct {
-	Name  string `yaml:"name"`
-	Rules []struct {
+	Name     string `yaml:"name"`
+	Interval string `yaml:"interval"`
+	Rules    []struct {
 		Record      string            `yaml:"record"`
 		Alert       string            `yaml:"alert"`
 		Expr        string            `yaml:"expr"`
@@ -224,6 +225,9 @@ func compareRuleDocs(t *testing.T, p parser.Parser, got, want []ruleDoc) {
 			gg, wg := g.Groups[j], w.Groups[j]
 			if gg.Name != wg.Name || len(gg.Rules) != len(wg.Rules) {
 				t.Fatalf("group %d: %s with %d rules, Sloth: %s with %d rules", j, gg.Name, len(gg.Rules), wg.Name, len(wg.Rules))
+			}
+			if gg.Interval != wg.Interval {
+				t.Errorf("group %s: interval %q, Sloth %q", gg.Name, gg.Interval, wg.Interval)
 			}
 			for k := range wg.Rules {
 				gr, wr := gg.Rules[k], wg.Rules[k]
