@@ -42,8 +42,12 @@ func (c *sloCtx) budgetExhausted(p plugins.Plugin, cfg *plugins.ErrorBudgetExhau
 	if !compat {
 		r.Labels = merge(r.Labels)
 		r.Labels[LabelSeverity] = c.exhaustedSeverity(p, cfg.AlertLabels[LabelSeverity])
+		state := "exhausted"
+		if cfg.Threshold > 0 {
+			state = "nearly exhausted"
+		}
 		r.Annotations = merge(map[string]string{
-			"title":   "(" + r.Labels[LabelSeverity] + ") {{$labels." + labelService + "}} {{$labels." + labelSLO + "}} SLO error budget is exhausted.",
+			"title":   "(" + r.Labels[LabelSeverity] + ") {{$labels." + labelService + "}} {{$labels." + labelSLO + "}} SLO error budget is " + state + ".",
 			"summary": "{{$labels." + labelService + "}} {{$labels." + labelSLO + "}} SLO has {{ $value | humanizePercentage }} of its error budget left for the period.",
 		}, cfg.Annotations)
 	}
