@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,10 @@ type binaryCase struct {
 	period  time.Duration
 	windows bool // --slo-period-windows-path testdata/plugins/windows
 	extra   map[string]string
+	// plugins are given for every SLO (--slo-plugins); noDefaults is
+	// --disable-default-slo-plugins.
+	plugins    []string
+	noDefaults bool
 }
 
 func (c binaryCase) name() string {
@@ -34,6 +39,12 @@ func (c binaryCase) name() string {
 	}
 	if c.extra != nil {
 		n += "-extra-labels"
+	}
+	if c.plugins != nil {
+		n += "-slo-plugins"
+	}
+	if c.noDefaults {
+		n += "-no-defaults"
 	}
 	return n
 }
@@ -57,6 +68,12 @@ func binaryCases() []binaryCase {
 		cs = append(cs, binaryCase{spec: f, period: 30 * day, windows: true})
 	}
 	cs = append(cs, binaryCase{spec: "remove-labels.yaml", period: 30 * day, extra: map[string]string{"env": "prod", "cluster": "eu-1"}})
+	// Plugins for every SLO, between the spec's by priority, and without
+	// the default plugins.
+	intervals := `{"id": "sloth.dev/contrib/rule_intervals/v1", "priority": 50, "config": {"interval": {"default": "3m"}}}`
+	remove := `{"id": "sloth.dev/contrib/remove_labels/v1", "priority": 200}`
+	cs = append(cs, binaryCase{spec: "intervals.yaml", period: 30 * day, plugins: []string{intervals, remove}},
+		binaryCase{spec: "core.yaml", period: 28 * day, plugins: []string{remove}, noDefaults: true})
 	return cs
 }
 
@@ -106,6 +123,12 @@ func runSloth(t *testing.T, bin string, c binaryCase) []byte {
 	for k, v := range c.extra {
 		args = append(args, "-l", k+"="+v)
 	}
+	for _, p := range c.plugins {
+		args = append(args, "--slo-plugins", p)
+	}
+	if c.noDefaults {
+		args = append(args, "--disable-default-slo-plugins")
+	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -133,7 +156,15 @@ func generateCompat(t *testing.T, c binaryCase) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := rules.New(rules.Options{Windows: ws, SlothCompat: true, Version: slothsrc.Version, ExtraLabels: c.extra})
+	opts := rules.Options{Windows: ws, SlothCompat: true, Version: slothsrc.Version, ExtraLabels: c.extra, DisableDefaultPlugins: c.noDefaults}
+	for i, v := range c.plugins {
+		p, ps := spec.CommandLinePlugin(fmt.Sprintf("--slo-plugins[%d]", i), v)
+		if len(ps) > 0 {
+			t.Fatal(ps)
+		}
+		opts.Plugins = append(opts.Plugins, p)
+	}
+	g, err := rules.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +22,7 @@ import (
 func (c *docCtx) pluginChain(path, id string, p slothv1.SLOPlugins) []plugins.Plugin {
 	var out []plugins.Plugin
 	for i, e := range p.Chain {
-		entry := fmt.Sprintf("%s.chain[%d]", path, i)
+		entry := yamlcheck.Join(path, fmt.Sprintf("chain[%d]", i))
 		if msg, fix := plugins.CheckID(e.ID); msg != "" {
 			c.add(entry+".id", id, msg, fix)
 			continue
@@ -110,4 +112,40 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// CommandLinePlugin reads a plugin given on the command line for every SLO
+// (Sloth's --slo-plugins): a JSON object with id, priority and config, as
+// Sloth takes it. flag names it in problems, e.g. "--slo-plugins[0]".
+func CommandLinePlugin(flag, value string) (plugins.Plugin, problem.List) {
+	var obj yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &obj); err != nil || len(obj.Content) == 0 || obj.Content[0].Kind != yaml.MappingNode {
+		return plugins.Plugin{}, problem.List{{Pos: "command line", Path: flag, Msg: "is not a JSON object",
+			Fix: `give the plugin as Sloth takes it: '{"id": "` + plugins.RuleIntervals + `", "priority": 0, "config": {"interval": {"default": "1m"}}}'`}}
+	}
+	// The object goes in a chain of its own, so that it is checked as a
+	// chain entry of a spec is.
+	chain := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "chain"}, {Kind: yaml.SequenceNode, Content: obj.Content},
+	}}
+	c := &docCtx{file: flag, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{chain}}}
+	yamlcheck.Keys(obj.Content[0], yamlcheck.JSON, "chain[0]", &c.ps, reflect.TypeFor[slothv1.SLOPlugin]())
+	var e slothv1.SLOPlugin
+	if len(c.ps) == 0 {
+		if err := json.Unmarshal([]byte(value), &e); err != nil {
+			c.add("chain[0]", "", "cannot be read: "+err.Error(), "check the types of id (text), priority (a number) and config (an object)")
+		}
+	}
+	var out []plugins.Plugin
+	if len(c.ps) == 0 {
+		out = c.pluginChain("", "", slothv1.SLOPlugins{Chain: []slothv1.SLOPlugin{e}})
+	}
+	if len(c.ps) > 0 || len(out) == 0 {
+		for i := range c.ps {
+			c.ps[i].Pos, c.ps[i].Path = "command line", flag+strings.TrimPrefix(c.ps[i].Path, "chain[0]")
+		}
+		return plugins.Plugin{}, c.ps
+	}
+	out[0].Path = flag
+	return out[0], nil
 }
