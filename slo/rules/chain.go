@@ -69,12 +69,18 @@ func (c *sloCtx) run(p plugins.Plugin, out *SLORules) {
 // it before Sloth's default plugins.
 func (c *sloCtx) checkOrder(chain []plugins.Plugin) {
 	changes := map[string][]string{
+		plugins.SLIRules:                  {plugins.SLIRules},
+		plugins.MetadataRules:             {plugins.MetadataRules},
+		plugins.AlertRules:                {plugins.AlertRules},
 		plugins.InfoLabels:                {plugins.MetadataRules},
 		plugins.RemoveLabels:              {plugins.SLIRules, plugins.MetadataRules},
 		plugins.DenominatorCorrectedRules: {plugins.SLIRules, plugins.MetadataRules},
 		plugins.ErrorBudgetExhaustedAlert: {plugins.AlertRules},
 	}
 	for i, p := range chain {
+		if p.Path == "" {
+			continue // a default plugin: what a spec's plugin undoes is the spec's intent
+		}
 		for _, later := range chain[i+1:] {
 			if !slices.Contains(changes[p.ID], later.ID) {
 				continue

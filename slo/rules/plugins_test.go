@@ -257,3 +257,21 @@ func TestPluginOutputIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A core plugin declared before the defaults is overwritten by the
+// default of the same name (Sloth's integration test relies on that); one
+// declared after them replaces the default's rules, without a warning.
+func TestCorePluginBeforeItsDefaultWarns(t *testing.T) {
+	for prio, warn := range map[string]bool{"-1": true, "0": false} {
+		files, ps := generate(t, rules.Options{}, withChain(`        - id: sloth.dev/core/sli_rules/v1
+          priority: `+prio+`
+          config: {disableOptimized: true}`))
+		if got := len(ps) == 1 && strings.Contains(ps[0].String(), "runs before sloth.dev/core/sli_rules/v1"); got != warn || len(ps) > 1 {
+			t.Errorf("priority %s: %v", prio, ps)
+		}
+		period := findRule(files[0].SLOs[0].SLI, "slo:sli_error:ratio_rate30d")
+		if optimized := strings.HasPrefix(period.Expr, "sum_over_time("); optimized != warn {
+			t.Errorf("priority %s: period rule %s", prio, period.Expr)
+		}
+	}
+}
