@@ -12,15 +12,21 @@ PKGS    := ./...
 # pinned module in tools/loki (its own module, so Loki's dependencies never
 # reach bin/tollgate). About 6-10 minutes cold; rebuilt only when the pin changes.
 LOKI    := .cache/bin/loki
+# The real Sloth v0.16.0, whose output `--sloth-compat` is tested against,
+# built from the pinned module in tools/sloth (its own module, like Loki's).
+# About 5-6 minutes cold on two cores; rebuilt only when the pin changes.
+SLOTH   := .cache/bin/sloth
+SLOTH_VERSION := v0.16.0
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki build demo-prometheus test demo bench lint fuzz licenses clean
+.PHONY: all deps loki sloth build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
-## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8 if missing
-deps: $(LOKI)
+## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8 and Sloth v0.16.0 if missing (both at once)
+deps:
+	@$(MAKE) --no-print-directory -j2 $(LOKI) $(SLOTH)
 	@./scripts/install-deps.sh
 
 ## loki: build the real Loki server into .cache/bin/loki
@@ -29,6 +35,15 @@ loki: $(LOKI)
 $(LOKI): tools/loki/go.mod tools/loki/go.sum
 	@echo "building Loki v3.7.8 into $(LOKI) (cached; takes several minutes the first time)"
 	cd tools/loki && $(GO) build -trimpath -ldflags '-s -w' -o ../../$(LOKI) github.com/grafana/loki/v3/cmd/loki
+
+## sloth: build the real Sloth into .cache/bin/sloth (the reference of the SLO golden tests)
+sloth: $(SLOTH)
+
+# Sloth's version is stamped as its release binaries stamp it, so that the
+# rules it writes say sloth_version v0.16.0.
+$(SLOTH): tools/sloth/go.mod tools/sloth/go.sum
+	@echo "building Sloth $(SLOTH_VERSION) into $(SLOTH) (cached; takes a few minutes the first time)"
+	cd tools/sloth && $(GO) build -trimpath -ldflags '-s -w -X github.com/slok/sloth/internal/info.Version=$(SLOTH_VERSION)' -o ../../$(SLOTH) github.com/slok/sloth/cmd/sloth
 
 ## build: build bin/tollgate, the gateway (what a container image ships)
 build:

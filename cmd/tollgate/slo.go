@@ -23,6 +23,7 @@ import (
 	"github.com/tollgate-dev/tollgate/slo/build"
 	"github.com/tollgate-dev/tollgate/slo/catalog"
 	"github.com/tollgate-dev/tollgate/slo/rules"
+	"github.com/tollgate-dev/tollgate/slo/spec"
 	slotenant "github.com/tollgate-dev/tollgate/slo/tenant"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -35,10 +36,11 @@ Specs are Sloth's: "version: prometheus/v1" files and Kubernetes
 "sloth.slok.dev/v1" PrometheusServiceLevel manifests, any number per file.
 Tollgate adds a latency SLI from a histogram and a ratio SLI of two
 counters, "for:" on alerts and a no-data alert. The rules have the names,
-labels and groups of Sloth v0.12.0, so Sloth's Grafana dashboards work
+labels and groups of Sloth v0.16.0, so Sloth's Grafana dashboards work
 unchanged; each SLO gets multi-window, multi-burn-rate page and ticket
 alerts carrying "team" and "severity" labels, which the route tree of
-"tollgate slo alertmanager-config" delivers.
+"tollgate slo alertmanager-config" delivers. Sloth's SLO plugins (the core
+and contrib ones) are built in.
 
 The platform's own SLOs are built in ("tollgate slo catalog"). With
 --tenant, a team's SLI queries are confined to its namespaces by the same
@@ -85,6 +87,9 @@ type sloFlags struct {
 	disableAlerts     bool
 	disableRecordings bool
 	formatName        string
+	sloPlugins        []string
+	noDefaultPlugins  bool
+	pluginsPaths      []string
 
 	// format is formatName parsed by run.
 	format rules.Format
@@ -93,7 +98,7 @@ type sloFlags struct {
 func (f *sloFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.catalog, "catalog", false, "include the built-in platform SLOs (tollgate slo catalog lists them)")
 	fs.StringVar(&f.catalogConfig, "catalog-config", "", "YAML file adapting the catalogue's metrics, selectors and targets (implies --catalog; docs/slo-catalog.md)")
-	fs.BoolVar(&f.slothCompat, "sloth-compat", false, "write Sloth v0.12.0's expressions and labels exactly, without Tollgate's improvements (docs/slo.md)")
+	fs.BoolVar(&f.slothCompat, "sloth-compat", false, "write Sloth v0.16.0's output exactly, without Tollgate's improvements (docs/slo.md)")
 	fs.StringVar(&f.period, "period", "30d", "SLO period; its alert windows come from Sloth's defaults (30d, 28d) or --windows")
 	fs.StringArrayVar(&f.windows, "windows", nil, "AlertWindows file or directory (Sloth's format) adding or replacing a period's windows; repeatable")
 	fs.StringVar(&f.tenant, "tenant", "", "confine every SLI query to this tenant's namespaces and route its alerts to its team (needs --config)")
@@ -103,6 +108,9 @@ func (f *sloFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.disableAlerts, "disable-alerts", false, "leave the alerting rules out")
 	fs.BoolVar(&f.disableRecordings, "disable-recordings", false, "leave the recording rules out")
 	fs.StringVar(&f.formatName, "format", string(rules.FormatPrometheus), "output format: prometheus (a rule file) or prometheus-operator (PrometheusRule objects)")
+	fs.StringArrayVarP(&f.sloPlugins, "slo-plugins", "s", nil, `SLO plugin for every SLO whose chain does not override it, in Sloth's JSON: '{"id": "...", "priority": 0, "config": {...}}'; repeatable`)
+	fs.BoolVar(&f.noDefaultPlugins, "disable-default-slo-plugins", false, "leave out Sloth's default plugins (SLI, metadata and alert rules); the SLOs' chains and --slo-plugins write the rules")
+	fs.StringArrayVarP(&f.pluginsPaths, "plugins-path", "p", nil, "refused: Tollgate does not run plugins given as Go source; its SLO plugins are built in")
 }
 
 // run reads the specs and generates their rules in memory. Problems of the
@@ -153,6 +161,11 @@ func (f *sloFlags) check(args []string) (time.Duration, error) {
 	if f.tenant != "" && f.catalog {
 		return 0, errors.New("--tenant confines a team's specs; generate the platform catalogue in a separate run, without --tenant")
 	}
+	if len(f.pluginsPaths) > 0 {
+		return 0, errors.New("--plugins-path: Tollgate does not run plugins given as Go source (Sloth interprets them at generation time); " +
+			"Sloth's core and contrib SLO plugins are built in and are declared in the specs' chains or with --slo-plugins, " +
+			"and SLI plugins are written as events, raw, ratio or latency SLIs (docs/slo.md, Sloth v0.16 plugins)")
+	}
 	format, err := rules.ParseFormat(f.formatName)
 	if err != nil {
 		return 0, fmt.Errorf("--format: %w", err)
@@ -171,6 +184,14 @@ func (f *sloFlags) options(ws windows.Windows) (rules.Options, error) {
 	opts := rules.Options{
 		Windows: ws, SlothCompat: f.slothCompat, Team: f.team, ExtraLabels: f.labels,
 		DisableAlerts: f.disableAlerts, DisableRecordings: f.disableRecordings,
+		DisableDefaultPlugins: f.noDefaultPlugins,
+	}
+	for i, v := range f.sloPlugins {
+		p, ps := spec.CommandLinePlugin(fmt.Sprintf("--slo-plugins[%d]", i), v)
+		if len(ps) > 0 {
+			return rules.Options{}, ps.Err()
+		}
+		opts.Plugins = append(opts.Plugins, p)
 	}
 	if f.tenant == "" {
 		if f.configPath != "" {
@@ -321,7 +342,8 @@ validate, and the exit status is 1.`
   tollgate slo generate --tenant payments --config tollgate.yaml --out rules/payments.yml specs/payments/
   tollgate slo generate --format prometheus-operator specs/ | kubectl apply -f -
   tollgate slo generate --period 7d --windows windows/7d.yaml specs/
-  tollgate slo generate --sloth-compat specs/    # Sloth v0.12.0's exact output`
+  tollgate slo generate --sloth-compat specs/    # Sloth v0.16.0's exact output
+  tollgate slo generate -s '{"id": "sloth.dev/contrib/rule_intervals/v1", "config": {"interval": {"default": "1m"}}}' specs/`
 )
 
 func newSloGenerateCmd() *cobra.Command {

@@ -37,11 +37,14 @@ type goldenCase struct {
 	template bool   // the expected output is a Go template of {{.version}}
 }
 
-// goldenCases lists Sloth v0.12.0's generate tests
+// goldenCases lists Sloth v0.16.0's generate tests
 // (test/integration/prometheus/generate_test.go) and its examples with
-// their committed outputs (examples/_gen). Left out, because Tollgate
-// refuses their inputs by design (see docs/slo.md): the SLI plugin cases
-// (plugin code is Go that Sloth interprets) and the OpenSLO cases.
+// their committed outputs (examples/_gen), SLO plugin examples included.
+// Left out, because Tollgate refuses their inputs by design (see
+// docs/slo.md): the SLI plugin cases and the SLO plugin cases of the
+// integration tests (plugin code is Go that Sloth interprets), the
+// VictoriaMetrics example, the contrib example whose info labels are not
+// valid in every Prometheus, and the OpenSLO cases.
 // TestUnsupportedSlothInputs checks that those are refused with an
 // explanation.
 func goldenCases() []goldenCase {
@@ -82,7 +85,12 @@ func goldenCases() []goldenCase {
 	for _, ex := range []string{"k8s-getting-started", "k8s-home-wifi", "k8s-multifile"} {
 		cs = append(cs, example(ex, rules.FormatOperator))
 	}
-	return cs
+	// The SLO plugin examples of v0.16.
+	// (contrib-slo-plugins.yml is refused: its label names have dashes.)
+	cs = append(cs, example("slo-plugin-getting-started", rules.FormatPrometheus), example("slo-plugin-k8s-getting-started", rules.FormatOperator))
+	denominator := example("contrib-denominator-corrected", rules.FormatOperator)
+	denominator.in, denominator.out = "examples/contrib-denominator-corrected.yaml", "examples/_gen/contrib-denominator-corrected.yaml"
+	return append(cs, denominator)
 }
 
 // With --sloth-compat, every recording and alerting rule equals Sloth's:
@@ -164,8 +172,9 @@ type ruleDoc struct {
 }
 
 type ruleGroup struct {
-	Name  string `yaml:"name"`
-	Rules []struct {
+	Name     string `yaml:"name"`
+	Interval string `yaml:"interval"`
+	Rules    []struct {
 		Record      string            `yaml:"record"`
 		Alert       string            `yaml:"alert"`
 		Expr        string            `yaml:"expr"`
@@ -224,6 +233,9 @@ func compareRuleDocs(t *testing.T, p parser.Parser, got, want []ruleDoc) {
 			gg, wg := g.Groups[j], w.Groups[j]
 			if gg.Name != wg.Name || len(gg.Rules) != len(wg.Rules) {
 				t.Fatalf("group %d: %s with %d rules, Sloth: %s with %d rules", j, gg.Name, len(gg.Rules), wg.Name, len(wg.Rules))
+			}
+			if gg.Interval != wg.Interval {
+				t.Errorf("group %s: interval %q, Sloth %q", gg.Name, gg.Interval, wg.Interval)
 			}
 			for k := range wg.Rules {
 				gr, wr := gg.Rules[k], wg.Rules[k]

@@ -1,9 +1,10 @@
 // Package rules generates Prometheus recording and alerting rules from SLO
-// specs: the rule names, labels and group structure of Sloth v0.12.0, so
+// specs: the rule names, labels and group structure of Sloth v0.16.0, so
 // that Sloth's Grafana dashboards work unchanged, with multi-window,
-// multi-burn-rate page and ticket alerts.
+// multi-burn-rate page and ticket alerts. Each SLO's rules are written by a
+// chain of Sloth's SLO plugins, built in (slo/plugins), in Sloth's order.
 //
-// With SlothCompat the expressions are Sloth's, character for character.
+// With SlothCompat the output is Sloth's, character for character.
 // Otherwise the generator improves on them where Sloth's output misleads;
 // each difference is listed in docs/slo.md:
 //
@@ -15,7 +16,8 @@
 //   - numbers are printed as written (0.999, not 0.9990000000000001);
 //   - every alert carries `severity` (page or ticket) and `team`, which
 //     the generated Alertmanager routes match;
-//   - `for:` and a no-data alert are available when a spec asks for them.
+//   - `for:` and a no-data alert are available when a spec asks for them;
+//   - the contrib plugins get the same guards (docs/slo.md says how).
 //
 // With a Scoper, every SLI query is confined to a tenant by the proxy's
 // PromQL rewriter before any rule is written.
@@ -38,11 +40,12 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/promenforce"
+	"github.com/tollgate-dev/tollgate/slo/plugins"
 	"github.com/tollgate-dev/tollgate/slo/spec"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )
 
-// Names and labels of Sloth v0.12.0 (internal/prometheus/conventions.go).
+// Names and labels of Sloth v0.16.0 (pkg/common/conventions).
 const (
 	sliErrorMetric = "slo:sli_error:ratio_rate"
 
@@ -79,7 +82,7 @@ const DefaultAbsentFor = 10 * time.Minute
 type Options struct {
 	// Windows are the period and alert windows of every SLO.
 	Windows windows.Windows
-	// SlothCompat reproduces Sloth v0.12.0's expressions and labels exactly.
+	// SlothCompat reproduces Sloth v0.16.0's output exactly.
 	SlothCompat bool
 	// Scoper, when set, confines every SLI query to a tenant.
 	Scoper *Scoper
@@ -104,6 +107,11 @@ type Options struct {
 	DisableAlerts, DisableRecordings bool
 	// Version is the sloth_version label (default DefaultVersion).
 	Version string
+	// Plugins run for every SLO whose chain does not override them
+	// (Sloth's --slo-plugins); DisableDefaultPlugins drops Sloth's default
+	// chain (--disable-default-slo-plugins).
+	Plugins               []plugins.Plugin
+	DisableDefaultPlugins bool
 }
 
 // Generator turns SLOs into rules. It is safe for concurrent use.
@@ -131,12 +139,19 @@ type Rule struct {
 	For         time.Duration
 	Labels      map[string]string
 	Annotations map[string]string
+	// operatorDropsFor is set on a rule whose `for:` Sloth leaves out of
+	// PrometheusRule objects (its writer does not copy the key), so that
+	// --sloth-compat leaves it out too.
+	operatorDropsFor bool
 }
 
 // Group is a rule group.
 type Group struct {
-	Name  string
-	Rules []Rule
+	Name string
+	// Interval is the group's evaluation interval; 0 leaves it to the
+	// ruler's global setting.
+	Interval time.Duration
+	Rules    []Rule
 }
 
 // SLORules are the rules of one SLO, in Sloth's three groups.
@@ -145,15 +160,20 @@ type SLORules struct {
 	SLI    []Rule
 	Meta   []Rule
 	Alerts []Rule
+	// Intervals are the groups' evaluation intervals (rule_intervals).
+	Intervals Intervals
 }
+
+// Intervals are the evaluation intervals of an SLO's groups.
+type Intervals struct{ SLI, Meta, Alerts time.Duration }
 
 // Groups returns the SLO's non-empty groups in Sloth's order.
 func (r SLORules) Groups() []Group {
 	var gs []Group
 	for _, g := range []Group{
-		{"sloth-slo-sli-recordings-" + r.SLO.ID, r.SLI},
-		{"sloth-slo-meta-recordings-" + r.SLO.ID, r.Meta},
-		{"sloth-slo-alerts-" + r.SLO.ID, r.Alerts},
+		{"sloth-slo-sli-recordings-" + r.SLO.ID, r.Intervals.SLI, r.SLI},
+		{"sloth-slo-meta-recordings-" + r.SLO.ID, r.Intervals.Meta, r.Meta},
+		{"sloth-slo-alerts-" + r.SLO.ID, r.Intervals.Alerts, r.Alerts},
 	} {
 		if len(g.Rules) > 0 {
 			gs = append(gs, g)
@@ -203,6 +223,11 @@ type sloCtx struct {
 	ps     problem.List
 	labels map[string]string // the SLO's labels with the extra labels
 	id     map[string]string // sloth_id, sloth_service, sloth_slo
+	sli    sliQueries
+	// teamOf memoises team(), whose checks report problems once;
+	// noTeamReported does the same for the missing-team error.
+	teamOf         *string
+	noTeamReported bool
 }
 
 func (c *sloCtx) add(path, msg, fix string) {
@@ -213,7 +238,8 @@ func (c *sloCtx) warn(path, msg, fix string) {
 	c.ps = append(c.ps, problem.Problem{Pos: c.slo.Locate(path), Path: path + " (SLO " + c.slo.ID + ")", Msg: msg, Fix: fix, Severity: problem.SeverityWarning})
 }
 
-// SLO generates one SLO's rules. format is the kind of document the SLO
+// SLO generates one SLO's rules: it runs the SLO's plugin chain, in
+// Sloth's order (plugins.Order). format is the kind of document the SLO
 // came from, recorded in sloth_slo_info.
 func (g *Generator) SLO(format spec.Format, slo *spec.SLO) (SLORules, problem.List) {
 	c := &sloCtx{
@@ -227,22 +253,42 @@ func (g *Generator) SLO(format spec.Format, slo *spec.SLO) (SLORules, problem.Li
 	if !ok {
 		return out, c.ps
 	}
-	ws := g.opts.Windows
-	if !g.opts.DisableRecordings {
-		for _, w := range ws.AlertWindows() {
-			out.SLI = append(out.SLI, Rule{
-				Record: sliMetric(w),
-				Expr:   sli.render(c, w),
-				Labels: merge(c.id, map[string]string{labelWindow: promDuration(w)}, c.labels),
-			})
-		}
-		out.SLI = append(out.SLI, c.periodSLI())
-		out.Meta = c.meta()
+	c.sli = sli
+	chain := plugins.Order(g.opts.Plugins, slo.Plugins.Chain, slo.Plugins.Override, g.opts.DisableDefaultPlugins)
+	c.checkOrder(chain)
+	for _, p := range chain {
+		c.run(p, &out)
 	}
-	if !g.opts.DisableAlerts {
-		out.Alerts = c.alerts(sli)
+	// Sloth drops the groups after its chain ran; the plugins skip them
+	// too (run), so that a disabled alert asks for no team.
+	if g.opts.DisableRecordings {
+		out.SLI, out.Meta = nil, nil
+	}
+	if g.opts.DisableAlerts {
+		out.Alerts = nil
 	}
 	return out, c.ps
+}
+
+// sliRules writes the SLI of each alert window and of the period (Sloth's
+// sli_rules plugin). The period's is "optimized", the mean of the shortest
+// window's ratios, unless disableOptimized: then it is the period's own
+// ratio, like the other windows'.
+func (c *sloCtx) sliRules(disableOptimized bool) []Rule {
+	ws := c.g.opts.Windows
+	var out []Rule
+	for _, w := range ws.AlertWindows() {
+		out = append(out, c.sliRule(w, c.sli.render(c, w)))
+	}
+	if disableOptimized {
+		return append(out, c.sliRule(ws.Period, c.sli.render(c, ws.Period)))
+	}
+	return append(out, c.periodSLI())
+}
+
+// sliRule is the SLI rule of one window.
+func (c *sloCtx) sliRule(w time.Duration, expr string) Rule {
+	return Rule{Record: sliMetric(w), Expr: expr, Labels: merge(c.id, map[string]string{labelWindow: promDuration(w)}, c.labels)}
 }
 
 // sliQueries are an SLI's query templates after confinement, with
@@ -395,38 +441,47 @@ func leMatcher(threshold float64) *labels.Matcher {
 	return labels.MustNewMatcher(labels.MatchRegexp, "le", s+`(\.0)?`)
 }
 
-// render writes the SLI's error ratio for one window.
-func (q sliQueries) render(c *sloCtx, w time.Duration) string {
-	win := promDuration(w)
-	r := func(tpl string) string {
-		t, ok := q.parsed[tpl]
-		if !ok {
-			var err error
-			if t, err = spec.ParseTemplate(tpl); err != nil {
-				return fmt.Sprintf("generator error: %v", err)
-			}
-			q.parsed[tpl] = t
-		}
-		out, err := t.Render(win)
-		if err != nil {
-			// Templates were checked when the spec loaded and confined;
-			// a failure here is a generator bug, and the rule says so.
+// text renders one of the SLI's query templates for a window.
+func (q sliQueries) text(tpl string, w time.Duration) string {
+	t, ok := q.parsed[tpl]
+	if !ok {
+		var err error
+		if t, err = spec.ParseTemplate(tpl); err != nil {
 			return fmt.Sprintf("generator error: %v", err)
 		}
-		return out
+		q.parsed[tpl] = t
 	}
+	out, err := t.Render(promDuration(w))
+	if err != nil {
+		// Templates were checked when the spec loaded and confined;
+		// a failure here is a generator bug, and the rule says so.
+		return fmt.Sprintf("generator error: %v", err)
+	}
+	return out
+}
+
+// render writes the SLI's error ratio for one window.
+func (q sliQueries) render(c *sloCtx, w time.Duration) string {
 	if q.kind == "raw" {
 		if c.g.opts.SlothCompat {
-			return "(" + r(q.errors) + ")"
+			return "(" + q.text(q.errors, w) + ")"
 		}
 		// NaN >= 0 is false: the filter drops NaN samples, which a raw
 		// ratio gives for a window without traffic.
-		return "(" + endComment(strings.TrimRight(r(q.errors), "\n")) + ") >= 0"
+		return "(" + endComment(strings.TrimRight(q.text(q.errors, w), "\n")) + ") >= 0"
 	}
 	if c.g.opts.SlothCompat {
-		return "(" + r(q.errors) + ")\n/\n(" + r(q.total) + ")\n"
+		return "(" + q.text(q.errors, w) + ")\n/\n(" + q.text(q.total, w) + ")\n"
 	}
-	errs := "(" + endComment(r(q.errors)) + ")"
+	errs, total := q.guarded(w)
+	return errs + "\n/\n(" + total + ")\n"
+}
+
+// guarded returns the default mode's two sides of an events-like SLI's
+// ratio: the errors, a missing error series read as none, and the total,
+// which gives no sample for a window without (enough) traffic.
+func (q sliQueries) guarded(w time.Duration) (errs, total string) {
+	errs = "(" + endComment(q.text(q.errors, w)) + ")"
 	if q.kind != "latency" {
 		// A counter of errors often has no series until the first error;
 		// a missing error series then means no errors. (A latency SLI's
@@ -437,11 +492,17 @@ func (q sliQueries) render(c *sloCtx, w time.Duration) string {
 	if q.minEvents > 0 {
 		guard = " >= " + formatNumber(q.minEvents/w.Seconds())
 	}
-	total := endComment(r(q.total))
+	return errs, q.parenTotal(w) + guard
+}
+
+// parenTotal is the total for a window, in parentheses when a comparison
+// after it would bind to its last operand only.
+func (q sliQueries) parenTotal(w time.Duration) string {
+	total := endComment(q.text(q.total, w))
 	if q.totalParens {
 		total = "(" + total + ")"
 	}
-	return errs + "\n/\n(" + total + guard + ")\n"
+	return total
 }
 
 // periodSLI is Sloth's "optimized" period rule: the period's error ratio as
@@ -493,11 +554,20 @@ func (c *sloCtx) meta() []Rule {
 }
 
 // alerts writes the page and ticket alerts, and the no-data alert when
-// asked for.
-func (c *sloCtx) alerts(sli sliQueries) []Rule {
+// asked for (Sloth's alert_rules plugin).
+func (c *sloCtx) alerts() []Rule {
 	a := c.slo.Alerting
 	ws := c.g.opts.Windows
 	team := c.team()
+	missing := a.Absent != nil
+	for _, al := range []spec.Alert{a.Page, a.Ticket} {
+		if !al.Disable && al.Labels[LabelTeam] == "" {
+			missing = true
+		}
+	}
+	if missing {
+		c.requireTeam(team)
+	}
 	var out []Rule
 	for _, x := range []struct {
 		severity    string
@@ -538,7 +608,7 @@ func (c *sloCtx) alerts(sli sliQueries) []Rule {
 		})
 	}
 	if abs := a.Absent; abs != nil {
-		out = append(out, c.absentAlert(sli, abs, team))
+		out = append(out, c.absentAlert(c.sli, abs, team))
 	}
 	return out
 }
@@ -610,8 +680,26 @@ func (c *sloCtx) tenantLabel() {
 
 // team resolves the team label of alerts that do not set their own: the
 // alerting section's, else the SLO's, else the generator's. With a tenant,
-// every team given anywhere must be the tenant's team.
+// every team given anywhere must be the tenant's team. It is worked out
+// once per SLO, so that its problems are reported once.
 func (c *sloCtx) team() string {
+	if c.teamOf == nil {
+		t := c.resolveTeam()
+		c.teamOf = &t
+	}
+	return *c.teamOf
+}
+
+// requireTeam reports, once, an alert without a team in default mode.
+func (c *sloCtx) requireTeam(team string) {
+	if team != "" || c.g.opts.SlothCompat || c.noTeamReported {
+		return
+	}
+	c.noTeamReported = true
+	c.add(c.slo.Key("labels"), "no team: every alert needs a team label for routing", "add labels: {team: <owner>} to the spec, or run with --team or --tenant")
+}
+
+func (c *sloCtx) resolveTeam() string {
 	a := c.slo.Alerting
 	if c.g.opts.Tenant != "" {
 		for _, s := range []struct {
@@ -642,17 +730,7 @@ func (c *sloCtx) team() string {
 		}
 		return cmp.Or(a.Labels[LabelTeam], c.labels[LabelTeam], c.g.opts.Team)
 	}
-	team := cmp.Or(a.Labels[LabelTeam], c.labels[LabelTeam], c.g.opts.Team)
-	missing := a.Absent != nil
-	for _, al := range []spec.Alert{a.Page, a.Ticket} {
-		if !al.Disable && al.Labels[LabelTeam] == "" {
-			missing = true
-		}
-	}
-	if team == "" && missing {
-		c.add(c.slo.Key("labels"), "no team: every alert needs a team label for routing", "add labels: {team: <owner>} to the spec, or run with --team or --tenant")
-	}
-	return team
+	return cmp.Or(a.Labels[LabelTeam], c.labels[LabelTeam], c.g.opts.Team)
 }
 
 // number prints a number in the rules: as Sloth does (Go's shortest

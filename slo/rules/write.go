@@ -64,7 +64,7 @@ func Write(w io.Writer, files []File, opts WriteOptions) error {
 			return ErrNoRules
 		}
 		b.WriteString("---\ngroups:\n")
-		if err := writeGroups(&b, groups, "  "); err != nil {
+		if err := writeGroups(&b, groups, "  ", false); err != nil {
 			return err
 		}
 	case FormatOperator:
@@ -78,7 +78,7 @@ func Write(w io.Writer, files []File, opts WriteOptions) error {
 				return err
 			}
 			b.WriteString("spec:\n  groups:\n")
-			if err := writeGroups(&b, o.groups, "    "); err != nil {
+			if err := writeGroups(&b, o.groups, "    ", true); err != nil {
 				return err
 			}
 		}
@@ -91,11 +91,12 @@ func Write(w io.Writer, files []File, opts WriteOptions) error {
 	return nil
 }
 
-// writeGroups writes groups, each line indented by indent.
-func writeGroups(b *bytes.Buffer, groups []Group, indent string) error {
+// writeGroups writes groups, each line indented by indent; operator says
+// that they go into a PrometheusRule.
+func writeGroups(b *bytes.Buffer, groups []Group, indent string, operator bool) error {
 	var y yamlOut
 	y.Grow(len(groups) * 4096)
-	y.groups(groups, indent)
+	y.groups(groups, indent, operator)
 	b.WriteString(y.String())
 	return nil
 }

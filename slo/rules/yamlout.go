@@ -24,9 +24,13 @@ type yamlOut struct {
 }
 
 // groups writes a list of rule groups, each line indented by indent.
-func (y *yamlOut) groups(gs []Group, indent string) {
+// operator says that they go into a PrometheusRule.
+func (y *yamlOut) groups(gs []Group, indent string, operator bool) {
 	for _, g := range gs {
 		y.WriteString(indent + "- name: " + scalar(g.Name, indent+"    ") + "\n")
+		if g.Interval > 0 {
+			y.WriteString(indent + "  interval: " + model.Duration(g.Interval).String() + "\n")
+		}
 		y.WriteString(indent + "  rules:\n")
 		for _, r := range g.Rules {
 			in := indent + "    "
@@ -37,7 +41,7 @@ func (y *yamlOut) groups(gs []Group, indent string) {
 				y.WriteString(first + "alert: " + scalar(r.Alert, in+"    ") + "\n")
 			}
 			y.WriteString(in + "  expr: " + scalar(r.Expr, in+"    ") + "\n")
-			if r.For > 0 {
+			if r.For > 0 && !(operator && r.operatorDropsFor) {
 				y.WriteString(in + "  for: " + model.Duration(r.For).String() + "\n")
 			}
 			y.mapping("labels", r.Labels, in+"  ")

@@ -286,17 +286,18 @@ func hasKey(n *yaml.Node, key string) bool {
 
 // prometheusV1 decodes a `version: prometheus/v1` document.
 func (c *docCtx) prometheusV1() *Document {
-	yamlcheck.Keys(c.root, yamlcheck.YAML, "", &c.ps, reflect.TypeFor[slothv1.Spec](), reflect.TypeFor[extSpec]())
-	var s slothv1.Spec
+	yamlcheck.Keys(c.root, yamlcheck.YAML, "", &c.ps, reflect.TypeFor[v1Spec](), reflect.TypeFor[extSpec]())
+	var v v1Spec
 	var x extSpec
-	for _, into := range []any{&s, &x} {
+	for _, into := range []any{&v, &x} {
 		if err := c.root.Decode(into); err != nil {
 			c.decodeError(err)
 			return nil
 		}
 	}
+	s := v.sloth()
 	doc := &Document{File: c.file, Line: c.root.Content[0].Line, Format: FormatPrometheus, Service: s.Service}
-	c.service(doc, s.Labels, s.SLOs, x.SLOs)
+	c.service(doc, s.Labels, s.SLOPlugins, s.SLOs, x.SLOs)
 	return doc
 }
 
@@ -334,15 +335,28 @@ func (c *docCtx) kubernetes() *Document {
 	for i, k := range m.Spec.SLOs {
 		slos[i] = fromKubernetes(k)
 	}
-	c.service(doc, m.Spec.Labels, slos, x.Spec.SLOs)
+	c.service(doc, m.Spec.Labels, pluginsFromKubernetes(m.Spec.SLOPlugins), slos, x.Spec.SLOs)
 	return doc
+}
+
+// pluginsFromKubernetes converts the CRD's plugin chain, which has the
+// prometheus/v1 shape.
+func pluginsFromKubernetes(k *slothk8s.SLOPlugins) slothv1.SLOPlugins {
+	if k == nil {
+		return slothv1.SLOPlugins{}
+	}
+	out := slothv1.SLOPlugins{OverridePrevious: k.OverridePrevious}
+	for _, p := range k.Chain {
+		out.Chain = append(out.Chain, slothv1.SLOPlugin(p))
+	}
+	return out
 }
 
 // fromKubernetes converts the CRD's SLO, field for field, into the
 // prometheus/v1 type, which has the same shape.
 func fromKubernetes(k slothk8s.SLO) slothv1.SLO {
 	s := slothv1.SLO{
-		Name: k.Name, Description: k.Description, Objective: k.Objective, Labels: k.Labels,
+		Name: k.Name, Description: k.Description, Objective: k.Objective, Labels: k.Labels, Plugins: pluginsFromKubernetes(k.Plugins),
 		Alerting: slothv1.Alerting{
 			Name: k.Alerting.Name, Labels: k.Alerting.Labels, Annotations: k.Alerting.Annotations,
 			PageAlert:   slothv1.Alert{Disable: k.Alerting.PageAlert.Disable, Labels: k.Alerting.PageAlert.Labels, Annotations: k.Alerting.PageAlert.Annotations},

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/slo/plugins"
 )
 
 // Format is the kind of document an SLO came from.
@@ -75,6 +77,8 @@ type SLO struct {
 	Labels   map[string]string
 	SLI      SLI
 	Alerting Alerting
+	// Plugins is the SLO's chain of Sloth SLO plugins.
+	Plugins Plugins
 	// Pos is "file:line:col" of the SLO's entry, Path its key path
 	// ("slos[0]", or "spec.slos[0]" in a PrometheusServiceLevel) and Keys
 	// how its keys are spelt, so that later stages can point at a key.
@@ -116,6 +120,19 @@ func (s *SLO) Key(parts ...string) string {
 		p += "." + s.Keys.Name(part)
 	}
 	return p
+}
+
+// Plugins is an SLO's chain of Sloth SLO plugins, assembled as Sloth v0.16
+// assembles it from its group's chain (slo_plugins, or sloPlugins in a
+// PrometheusServiceLevel) and its own (plugins).
+type Plugins struct {
+	// Override drops Sloth's default plugins, and those given for every
+	// SLO on the command line: overridePrevious at either level.
+	Override bool
+	// Chain is the group's chain then the SLO's own, or the SLO's own
+	// alone when it overrides, in declaration order (plugins.Order sorts
+	// it by priority).
+	Chain []plugins.Plugin
 }
 
 // SLI is how the SLO measures errors. Exactly one kind is set.

@@ -288,9 +288,16 @@ func TestSlothValidationCorpus(t *testing.T) {
 func TestUnsupportedSlothInputs(t *testing.T) {
 	dir := filepath.Join(slothsrc.Dir(t), "test/integration/prometheus/testdata")
 	for file, want := range map[string]string{
-		"in-plugin.yaml":          "Sloth SLI plugins are not supported",
+		// Sloth v0.12's in-plugin.yaml, renamed in v0.16.
+		"in-sli-plugin.yaml":      "Sloth SLI plugins are not supported",
 		"in-openslo.yaml":         "OpenSLO documents are not supported",
 		"in-invalid-version.yaml": `unsupported spec version "prometheus/v999"`,
+		// SLO plugins of Sloth's integration tests, given as Go source.
+		"in-slo-plugin.yaml":                        `"integration-tests/plugin1" is not a built-in plugin: Tollgate does not run plugins given as Go source (Sloth's --plugins-path)`,
+		"in-slo-plugin-k8s.yaml":                    `"integration-tests/plugin1" is not a built-in plugin`,
+		"../../../../examples/victoria-metrics.yml": "sloth.dev/contrib/validate_victoria_metrics/v1 is not supported: Tollgate writes PromQL",
+		// Label names with dashes need Prometheus 3's UTF-8 names.
+		"../../../../examples/contrib-slo-plugins.yml": `slos[0].plugins.chain[0].config.labels.plug-l1 (SLO myservice-requests-availability-contrib-plugin-info-labels-v1): "plug-l1" is not a valid label name`,
 	} {
 		_, ps, err := spec.Load(filepath.Join(dir, file))
 		if err == nil || !strings.Contains(err.Error(), want) || ps[0].Fix == "" {

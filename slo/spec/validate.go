@@ -38,13 +38,14 @@ var generatedLabels = []string{
 
 // service validates a document's service, its labels and its SLOs, and
 // fills doc.SLOs.
-func (c *docCtx) service(doc *Document, svcLabels map[string]string, slos []slothv1.SLO, exts []extSLO) {
+func (c *docCtx) service(doc *Document, svcLabels map[string]string, group slothv1.SLOPlugins, slos []slothv1.SLO, exts []extSLO) {
 	if doc.Service == "" {
 		c.add(c.prefix+"service", "", "is missing", "name the service the SLOs belong to, e.g. service: payments-api")
 	} else if !nameRE.MatchString(doc.Service) {
 		c.add(c.prefix+"service", "", fmt.Sprintf("%q is not a valid service name", doc.Service), "use letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
 	}
 	c.labels(c.prefix+"labels", "", svcLabels)
+	groupChain := c.pluginChain(c.prefix+c.keys.Name("slo_plugins"), "", group)
 	if len(slos) == 0 {
 		c.add(c.prefix+"slos", "", "no SLOs", "list at least one SLO under slos:")
 	}
@@ -53,7 +54,9 @@ func (c *docCtx) service(doc *Document, svcLabels map[string]string, slos []slot
 		if i < len(exts) {
 			x = exts[i]
 		}
-		doc.SLOs = append(doc.SLOs, c.slo(i, doc.Service, svcLabels, s, x))
+		slo := c.slo(i, doc.Service, svcLabels, s, x)
+		slo.Plugins = combine(group.OverridePrevious, groupChain, s.Plugins.OverridePrevious, c.pluginChain(slo.Key("plugins"), slo.ID, s.Plugins))
+		doc.SLOs = append(doc.SLOs, slo)
 	}
 }
 
