@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
 )
 
 const pluginsSpec = `version: prometheus/v1

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/internal/slotest"
+	"github.com/tollgate-dev/tollgate/internal/testkit/slotest"
 	"github.com/tollgate-dev/tollgate/slo/rules"
 	"github.com/tollgate-dev/tollgate/slo/windows"
 )
