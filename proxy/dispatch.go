@@ -86,6 +86,10 @@ func Forward(b *Backend, w http.ResponseWriter, c *Call) *Error {
 		return err
 	}
 	defer cancel()
+	if c.Route.Stream {
+		b.Upstream.ProxyStream(w, out)
+		return nil
+	}
 	b.Upstream.ProxyConfined(w, out)
 	return nil
 }
@@ -127,6 +131,7 @@ func forwardAdmin(b *Backend, w http.ResponseWriter, r *http.Request, a tenancy.
 	out.ContentLength = r.ContentLength
 	upstream.CopyHeaders(out.Header, r.Header, upstream.Forwarded())
 	upstream.CopyHeaders(out.Header, r.Header, headers)
+	upstream.KeepEncoding(out.Header)
 	b.Decorate(out, a)
 	b.Upstream.Proxy(w, out)
 	return nil
