@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/cache"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -38,6 +39,14 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if transport == nil {
 		transport = NewTransport()
 	}
+	var metricsReg prometheus.Registerer
+	if reg != nil {
+		metricsReg = reg
+	}
+	cs, err := newCaches(cfg.Cache, metricsReg, logger)
+	if err != nil {
+		return nil, err
+	}
 	var apis []proxy.API
 	if cfg.Upstreams.Prometheus != "" {
 		up, err := url.Parse(cfg.Upstreams.Prometheus)
@@ -54,6 +63,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			QueryLimits:      cfg.Proxy.QueryLimits(),
 			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
 			Logger:           logger,
+			Cache:            cs.forAPI("prometheus", cache.Prometheus{}),
 		}))
 	}
 	if cfg.Upstreams.Loki != "" {
@@ -80,6 +90,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			QueryLimits:    cfg.Proxy.QueryLimits(),
 			AllowedOrigins: cfg.Proxy.AllowedOrigins,
 			Logger:         logger,
+			Cache:          cs.forAPI("loki", cache.Loki{}),
 		}))
 	}
 	if cfg.Cost != nil {

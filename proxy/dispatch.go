@@ -81,6 +81,14 @@ func readParams(s *Settings, c *Call) *Error {
 // and the backend's decoration: nothing of the client's request survives
 // otherwise.
 func Forward(b *Backend, w http.ResponseWriter, c *Call) *Error {
+	if b.Cache != nil && c.Route.Cache != CacheNone {
+		return b.Cache.Serve(w, c, b)
+	}
+	return ForwardDirect(b, w, c)
+}
+
+// ForwardDirect is Forward without the cache.
+func ForwardDirect(b *Backend, w http.ResponseWriter, c *Call) *Error {
 	out, cancel, err := Outbound(b, c)
 	if err != nil {
 		return err

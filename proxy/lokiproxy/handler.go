@@ -50,6 +50,9 @@ type Options struct {
 	// without an Origin and same-host origins (proxy.allowed_origins).
 	AllowedOrigins []string
 	Logger         *slog.Logger
+	// Cache answers query_range (metric queries) and the label and series
+	// endpoints from the results cache; nil for none.
+	Cache proxy.Cacher
 }
 
 // Handler is the Loki API for one Loki. Construct it with New.
@@ -74,6 +77,7 @@ func New(opts Options) *Handler {
 		Timeout:  opts.Timeout,
 		Decorate: func(out *http.Request, a tenancy.Access) { setOrgs(out, a.LokiOrgIDs) },
 		Admin:    h.admin,
+		Cache:    opts.Cache,
 	}
 	h.routes = h.routeTable()
 	return h

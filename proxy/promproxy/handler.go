@@ -41,6 +41,9 @@ type Options struct {
 	// them (default 32 MiB).
 	MaxFilteredBytes int64
 	Logger           *slog.Logger
+	// Cache answers query_range and the metadata endpoints from the
+	// results cache; nil for none.
+	Cache proxy.Cacher
 }
 
 // DefaultMaxFilteredBytes is MaxFilteredBytes's default.
@@ -76,6 +79,7 @@ func New(opts Options) *Handler {
 		Admin: func(string) (bool, []string, time.Duration) {
 			return true, adminHeaders, opts.Timeout
 		},
+		Cache: opts.Cache,
 	}
 	h.routes = routeTable(h.serveFiltered)
 	return h
