@@ -3,11 +3,14 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/internal/resp"
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/cache"
 	"github.com/tollgate-dev/tollgate/proxy/cache/store"
@@ -63,6 +66,19 @@ func (cs *caches) forAPI(api string, codec cache.Codec) proxy.Cacher {
 	})
 }
 
+// newRedisStore connects lazily: a Redis down at start-up is a cache
+// that misses, not a gateway that does not start.
 func newRedisStore(cfg *config.Cache) (store.Store, error) {
-	return nil, fmt.Errorf("cache.backend: redis is not available yet")
+	var password string
+	if f := cfg.Redis.PasswordFile; f != "" {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("cache.redis.password_file: %w", err)
+		}
+		password = strings.TrimRight(string(raw), "\r\n")
+	}
+	return store.NewRedis(resp.New(resp.Options{
+		Addr: cfg.Redis.Address, Password: password, DB: cfg.Redis.DB,
+		Timeout: time.Duration(cfg.Redis.Timeout), MaxReplyBytes: cfg.MaxItemBytes,
+	})), nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -246,5 +247,39 @@ func TestCacheKeepsFreshSamplesOut(t *testing.T) {
 		if last[1] != "2" || second.cache != "partial" {
 			t.Fatalf("second answer ends with %v (%s); want the new sample's 2, the older part from the cache (partial)", last, second.cache)
 		}
+	}
+}
+
+// The same tenant-safety property with the cache in a real Redis, which
+// replicas share.
+func TestCacheTenantsNeverShareAnswersInRedis(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.RedisOptions{Password: "e2e-redis"})
+	pw := t.TempDir() + "/redis-password"
+	if err := os.WriteFile(pw, []byte("e2e-redis\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testCacheTenantsNeverShareAnswers(t, fmt.Sprintf("  backend: redis\n  redis: {address: %q, password_file: %q, db: 2}", redis.Addr, pw))
+}
+
+// Redis killed in the middle: every answer stays correct, served without
+// the cache, and none is an error.
+func TestCacheSurvivesRedisKilled(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.RedisOptions{})
+	gw, _, end := startStack(t, "", cacheYAML, fmt.Sprintf("  backend: redis\n  redis: {address: %q}", redis.Addr))
+	q := `sum(tollgate_demo_namespace_marker)`
+	start, stop := end.Add(-100*time.Minute), end.Add(-20*time.Minute)
+	ask := func(c caller, want, wantCache string) {
+		t.Helper()
+		a := queryRange(t, gw, c, q, start, stop, "60")
+		if got := onlyValue(t, a); got != want || a.cache != wantCache {
+			t.Fatalf("%s: %s (%s), want %s (%s)", c.name, got, a.cache, want, wantCache)
+		}
+	}
+	ask(payments, "3", "miss")
+	ask(payments, "3", "hit") // Redis holds it
+	redis.Kill()
+	for range 3 {
+		ask(payments, "3", "miss")
+		ask(checkout, "4", "miss")
 	}
 }
