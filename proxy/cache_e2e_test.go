@@ -283,3 +283,37 @@ func TestCacheSurvivesRedisKilled(t *testing.T) {
 		ask(checkout, "4", "miss")
 	}
 }
+
+// Label values, which Grafana's variables ask for on every dashboard load,
+// come from the cache the second time, and each tenant's from its own
+// entry.
+func TestCacheMetadataPerScope(t *testing.T) {
+	gw, _, end := startStack(t, "", cacheYAML, "  metadata_ttl: 1h")
+	want := map[string][]string{"payments": paymentsNS, "checkout": checkoutNS}
+	for round, wantCache := range []string{"miss", "hit"} {
+		for _, c := range []caller{payments, checkout} {
+			// The range moves by seconds, as Grafana's does.
+			ps := url.Values{"start": {fmt.Sprint(end.Add(-time.Hour).Unix() + int64(round))}, "end": {fmt.Sprint(end.Unix() + int64(round))}}
+			req, _ := http.NewRequest(http.MethodGet, gw+"/api/v1/label/namespace/values?"+ps.Encode(), nil)
+			for i := 0; i+1 < len(c.headers); i += 2 {
+				req.Header.Set(c.headers[i], c.headers[i+1])
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a struct {
+				Data []string `json:"data"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&a)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %v", c.name, resp.StatusCode, err)
+			}
+			sort.Strings(a.Data)
+			if !reflect.DeepEqual(a.Data, want[c.name]) || resp.Header.Get("X-Tollgate-Cache") != wantCache {
+				t.Errorf("round %d, %s: %v (%s), want %v (%s)", round, c.name, a.Data, resp.Header.Get("X-Tollgate-Cache"), want[c.name], wantCache)
+			}
+		}
+	}
+}
