@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -64,6 +65,7 @@ func New(opts Options) *Upstream {
 		Rewrite:      func(*httputil.ProxyRequest) {},
 		Transport:    opts.Transport,
 		ErrorHandler: u.Error,
+		BufferPool:   newBufferPool(),
 	}
 	confined := *u.rp
 	confined.ModifyResponse = u.Screen
@@ -184,3 +186,15 @@ func CopyHeaders(dst, src http.Header, names []string) {
 		}
 	}
 }
+
+// bufferPool reuses the copy buffers of httputil.ReverseProxy, which
+// otherwise allocates and clears 32 KiB per answer.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte { return *bp.p.Get().(*[]byte) }
+
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
