@@ -95,6 +95,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLokiLexCost$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./internal/resp/
 
 ## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)
 licenses:
