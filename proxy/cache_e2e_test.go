@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
@@ -17,8 +18,11 @@ import (
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/prompb"
 
+	"github.com/tollgate-dev/tollgate/gateway"
+	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
@@ -265,7 +269,8 @@ func TestCacheTenantsNeverShareAnswersInRedis(t *testing.T) {
 // the cache, and none is an error.
 func TestCacheSurvivesRedisKilled(t *testing.T) {
 	redis := testenv.StartRedis(t, testenv.RedisOptions{})
-	gw, _, end := startStack(t, "", cacheYAML, fmt.Sprintf("  backend: redis\n  redis: {address: %q}", redis.Addr))
+	_, promURL, end := startStack(t, "", cacheYAML, "  backend: memory")
+	gw, reg := startGatewayWithRegistry(t, fmt.Sprintf(cacheYAML, promURL, fmt.Sprintf("  backend: redis\n  redis: {address: %q}", redis.Addr)))
 	q := `sum(tollgate_demo_namespace_marker)`
 	start, stop := end.Add(-100*time.Minute), end.Add(-20*time.Minute)
 	ask := func(c caller, want, wantCache string) {
@@ -282,6 +287,45 @@ func TestCacheSurvivesRedisKilled(t *testing.T) {
 		ask(payments, "3", "miss")
 		ask(checkout, "4", "miss")
 	}
+	// The failures are counted for whoever watches the gateway.
+	if n := counter(t, reg, "tollgate_cache_backend_errors_total"); n < 1 {
+		t.Errorf("tollgate_cache_backend_errors_total is %v after Redis was killed", n)
+	}
+}
+
+// startGatewayWithRegistry is startGateway with its metrics registered.
+func startGatewayWithRegistry(t *testing.T, yaml string) (string, *prometheus.Registry) {
+	t.Helper()
+	cfg, _, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	srv, err := gateway.FromConfig(cfg, nil, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(srv)
+	t.Cleanup(gw.Close)
+	return gw.URL, reg
+}
+
+// counter sums a counter's series.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
 }
 
 // Label values, which Grafana's variables ask for on every dashboard load,
