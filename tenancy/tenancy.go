@@ -4,6 +4,7 @@
 package tenancy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"slices"
@@ -137,7 +138,7 @@ func (a Access) TenantNames() []string {
 // exactly: case-insensitive matching of principals has caused privilege
 // escalation in other label proxies.
 func (t *Tenancy) Resolve(groups []string) Access {
-	k := strings.Join(groups, "\x00")
+	k := memoKey(groups)
 	if v, ok := t.resolved.Load(k); ok {
 		return v.(Access)
 	}
@@ -146,6 +147,23 @@ func (t *Tenancy) Resolve(groups []string) Access {
 		t.resolved.Store(k, a)
 	}
 	return a
+}
+
+// memoKey encodes a group list unambiguously: each name is preceded by its
+// length. Joining with a separator would let one group whose name holds
+// the separator ("a\x00b", which a token can carry) share the memo entry,
+// and so the access, of the two groups "a" and "b".
+func memoKey(groups []string) string {
+	n := 0
+	for _, g := range groups {
+		n += len(g) + binary.MaxVarintLen64
+	}
+	k := make([]byte, 0, n)
+	for _, g := range groups {
+		k = binary.AppendUvarint(k, uint64(len(g)))
+		k = append(k, g...)
+	}
+	return string(k)
 }
 
 // resolve is Resolve without the memo. The Access it returns is shared
