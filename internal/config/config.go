@@ -21,9 +21,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tollgate-dev/tollgate/audit"
 	"github.com/tollgate-dev/tollgate/cost/pricing"
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/limits"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -46,6 +48,12 @@ type File struct {
 	Cost *Cost `yaml:"cost"`
 	// Dashboards configures the generated Grafana dashboards.
 	Dashboards Dashboards `yaml:"dashboards"`
+	// Audit enables the audit trail when present.
+	Audit *audit.Config `yaml:"audit"`
+	// Limits are every tenant's limits, unless its
+	// tenancy.tenants[].limits override them; admins are held to
+	// tenancy.admin_limits only.
+	Limits limits.Config `yaml:"limits"`
 }
 
 // Cost configures the cost engine. Every key is optional; an empty
@@ -310,6 +318,9 @@ func (f *File) ApplyDefaults() {
 	if f.Cost != nil {
 		f.Cost.ApplyDefaults()
 	}
+	if f.Audit != nil {
+		f.Audit.ApplyDefaults()
+	}
 }
 
 // Validate checks the whole file and returns every problem found, with key
@@ -355,6 +366,10 @@ func (f *File) Validate() problem.List {
 		ps = append(ps, f.Cost.validate()...)
 	}
 	ps = append(ps, f.Dashboards.validate(f)...)
+	if f.Audit != nil {
+		ps = append(ps, f.Audit.Validate(f.Upstreams.Loki != "")...)
+	}
+	ps = append(ps, f.Limits.Validate("limits")...)
 	return ps
 }
 

@@ -1,0 +1,116 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// Retry delays of a failing sink: the writer keeps the batch and tries
+// again, while the queue absorbs (then drops, or with fail_closed
+// refuses) what comes meanwhile.
+const (
+	minRetry = 250 * time.Millisecond
+	maxRetry = 10 * time.Second
+)
+
+// run is the writer: it collects a batch, encodes it and writes it to
+// every sink, until Close.
+func (t *Trail) run() {
+	defer close(t.done)
+	batch := make([]Record, 0, t.cfg.BatchSize)
+	for {
+		var stopping bool
+		batch, stopping = t.collect(batch[:0])
+		if len(batch) > 0 {
+			t.writeBatch(batch, stopping)
+		}
+		if stopping && len(t.queue) == 0 {
+			return
+		}
+	}
+}
+
+// collect waits for a first record, then takes more until the batch is
+// full or the flush interval has passed.
+func (t *Trail) collect(batch []Record) ([]Record, bool) {
+	select {
+	case r := <-t.queue:
+		batch = append(batch, r)
+	case <-t.stop:
+		return t.drain(batch), true
+	}
+	timer := time.NewTimer(time.Duration(t.cfg.FlushInterval))
+	defer timer.Stop()
+	for len(batch) < t.cfg.BatchSize {
+		select {
+		case r := <-t.queue:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch, false
+		case <-t.stop:
+			return t.drain(batch), true
+		}
+	}
+	return batch, false
+}
+
+func (t *Trail) drain(batch []Record) []Record {
+	for len(batch) < t.cfg.BatchSize {
+		select {
+		case r := <-t.queue:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// writeBatch writes a batch to each sink, retrying a failing one until it
+// takes the batch (or, when stopping, once).
+func (t *Trail) writeBatch(batch []Record, stopping bool) {
+	sort.SliceStable(batch, func(i, j int) bool { return batch[i].Time.Before(batch[j].Time) })
+	lines, times := make([][]byte, 0, len(batch)), make([]time.Time, 0, len(batch))
+	for _, r := range batch {
+		line, err := json.Marshal(r)
+		if err != nil { // a Record always encodes; never reached
+			t.logger.Error("encoding an audit record", "err", err)
+			t.dropped.Inc()
+			continue
+		}
+		lines, times = append(lines, line), append(times, r.Time)
+	}
+	for _, s := range t.sinks {
+		t.writeSink(s, lines, times, stopping)
+	}
+	t.written.Add(float64(len(lines)))
+}
+
+func (t *Trail) writeSink(s sink, lines [][]byte, times []time.Time, stopping bool) {
+	delay := minRetry
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.write(ctx, lines, times)
+		cancel()
+		if err == nil {
+			t.failing.Store(false)
+			return
+		}
+		t.sinkErrors.WithLabelValues(s.name()).Inc()
+		if permanent(err) || stopping {
+			t.logger.Error("audit records lost", "sink", s.name(), "records", len(lines), "err", err)
+			t.dropped.Add(float64(len(lines)))
+			return
+		}
+		t.failing.Store(true)
+		t.logger.Error("writing audit records; retrying", "sink", s.name(), "records", len(lines), "retry_in", delay, "err", err)
+		select {
+		case <-time.After(delay):
+		case <-t.stop:
+			stopping = true
+		}
+		delay = min(2*delay, maxRetry)
+	}
+}
