@@ -160,7 +160,7 @@ func (s *state) take(now time.Time) *Refusal {
 	c := s.cfg
 	if c.MaxConcurrent > 0 && s.active >= c.MaxConcurrent {
 		return &Refusal{Status: http.StatusTooManyRequests, Tenant: s.name, Limit: "max_concurrent", RetryAfter: time.Second,
-			Msg: fmt.Sprintf("%s has %d requests in flight, its limit (%s.max_concurrent: %d); retry when one has finished", s.who(), s.active, s.key, c.MaxConcurrent)}
+			Msg: fmt.Sprintf("%s: %d requests in flight already, the limit (%s.max_concurrent: %d); retry when one has finished", s.who(), s.active, s.key, c.MaxConcurrent)}
 	}
 	if c.RequestsPerSecond > 0 {
 		burst := float64(c.burst())

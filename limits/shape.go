@@ -112,6 +112,12 @@ func span(req Request) (time.Duration, error) {
 	}
 	v := req.Params.Get("start")
 	switch {
+	case v == "" && req.LokiTimes && req.Params.Get("since") != "":
+		since, err := model.ParseDuration(req.Params.Get("since"))
+		if err != nil {
+			return 0, fmt.Errorf(`parameter "since" is not a duration: write it like 1h or 7d`)
+		}
+		return time.Duration(since), nil
 	case v == "" && req.LokiTimes:
 		return time.Hour, nil
 	case v == "":
