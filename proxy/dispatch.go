@@ -32,7 +32,9 @@ func dispatch(api API, w http.ResponseWriter, r *http.Request, a tenancy.Access)
 	s := api.Settings()
 	if b := s.Backend; a.Admin && b != nil {
 		if pass, headers, timeout := b.Admin(r.URL.Path); pass {
-			noteAdmin(r, b)
+			if err := admitAdmin(s, r, b, a); err != nil {
+				return err
+			}
 			return forwardAdmin(b, w, r, a, headers, timeout)
 		}
 	}

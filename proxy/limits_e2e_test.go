@@ -1,9 +1,11 @@
 package proxy_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,9 +17,9 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 )
 
-// limitsConfig gives payments a tiny rate and one request at a time, and
-// every tenant the same query-shape limits; checkout has no rate limit of
-// its own. Admins have none (no tenancy.admin_limits).
+// limitsConfig gives payments one request at a time, search a tiny rate,
+// and every tenant the same query-shape limits; checkout has no rate or
+// concurrency limit. Admins have none (no tenancy.admin_limits).
 const limitsConfig = `
 upstreams: {prometheus: %[1]q}
 tenancy:
@@ -27,8 +29,12 @@ tenancy:
     - name: payments
       groups: [team-payments]
       namespaces: [team-payments-prod, team-payments-staging]
-      limits: {requests_per_second: 0.01, burst: 3, max_concurrent: 1}
+      limits: {max_concurrent: 1}
     - {name: checkout, groups: [team-checkout], namespaces: ["team-checkout-*"]}
+    - name: search
+      groups: [team-search]
+      namespaces: [team-search-prod]
+      limits: {requests_per_second: 0.01, burst: 3}
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
   tokens:
@@ -120,16 +126,16 @@ func TestLimitsE2E(t *testing.T) {
 	})
 
 	t.Run("requests_per_second: 429 with Retry-After once the burst is spent", func(t *testing.T) {
-		var last *http.Response
-		var r apiResponse
-		for range 5 { // the burst of 3 may be partly spent by the subtests above
-			if last, r = e.get(t, payments, "/api/v1/query", url.Values{"query": {"up"}}); last.StatusCode == http.StatusTooManyRequests {
-				break
+		search := caller{name: "search", headers: []string{"X-Forwarded-User", "sue", "X-Forwarded-Groups", "team-search"}}
+		for i := range 3 {
+			if resp, r := e.get(t, search, "/api/v1/query", url.Values{"query": {"up"}}); resp.StatusCode != 200 {
+				t.Fatalf("request %d within the burst of 3: %d %s", i+1, resp.StatusCode, r.Error)
 			}
 		}
+		last, r := e.get(t, search, "/api/v1/query", url.Values{"query": {"up"}})
 		if last.StatusCode != http.StatusTooManyRequests || r.ErrorType != "too_many_requests" ||
-			!strings.HasPrefix(r.Error, `tenant "payments" is over its request rate (tenancy.tenants[payments].limits.requests_per_second: 0.01, burst 3); retry after `) {
-			t.Fatalf("got %d %s %q", last.StatusCode, r.ErrorType, r.Error)
+			!strings.HasPrefix(r.Error, `tenant "search" is over its request rate (tenancy.tenants[search].limits.requests_per_second: 0.01, burst 3); retry after `) {
+			t.Fatalf("4th request: got %d %s %q", last.StatusCode, r.ErrorType, r.Error)
 		}
 		if ra, err := strconv.Atoi(last.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 100 {
 			t.Errorf("Retry-After = %q, want the seconds until a token is back (at most 100 at 0.01/s)", last.Header.Get("Retry-After"))
@@ -137,35 +143,53 @@ func TestLimitsE2E(t *testing.T) {
 	})
 }
 
-// holdRequest sends a POST whose form body is not finished, so that the
-// request is in flight in Tollgate (admitted, reading its body) until the
-// returned function sends the rest; that function returns the status.
+// holdRequest sends, on a connection of its own, a POST whose form body
+// is not finished, so that the request is in flight in Tollgate
+// (admitted, reading its body) until the returned function sends the
+// rest; that function returns the status. A request that is answered
+// at once was refused (the slot of the caller's previous request is
+// given back only after its answer is sent): it is sent again.
 func (e *limitsE2E) holdRequest(t *testing.T, c caller) func() int {
 	t.Helper()
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, e.gateway+"/api/v1/query", pr)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(c.headers); i += 2 {
-		req.Header.Set(c.headers[i], c.headers[i+1])
-	}
-	status := make(chan int, 1)
-	go func() {
-		resp, err := e.client.Do(req)
-		if err != nil {
-			status <- 0
-			return
+	for range 100 {
+		if finish := e.tryHold(t, c); finish != nil {
+			return finish
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		status <- resp.StatusCode
-	}()
-	if _, err := pw.Write([]byte("query=")); err != nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no request of %s could be held in flight", c.name)
+	return nil
+}
+
+func (e *limitsE2E) tryHold(t *testing.T, c caller) func() int {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.gateway, "http://"))
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
+	head := "POST /api/v1/query HTTP/1.1\r\nHost: tollgate\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\nConnection: close\r\n"
+	for i := 0; i+1 < len(c.headers); i += 2 {
+		head += c.headers[i] + ": " + c.headers[i+1] + "\r\n"
+	}
+	if _, err := conn.Write([]byte(head + "\r\nquery=")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		conn.Close() // answered before its body: refused
+		return nil
+	}
+	_ = conn.SetReadDeadline(time.Time{})
 	return func() int {
-		_, _ = pw.Write([]byte("up"))
-		pw.Close()
-		return <-status
+		if _, err := conn.Write([]byte("up")); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
 }
 
@@ -188,7 +212,7 @@ func (e *limitsE2E) concurrencyRefused(t *testing.T) {
 	resp, r := e.untilRefused(t, payments)
 	if resp.StatusCode != http.StatusTooManyRequests || r.ErrorType != "too_many_requests" ||
 		r.Error != `tenant "payments": 1 requests in flight already, the limit (tenancy.tenants[payments].limits.max_concurrent: 1); retry when one has finished` {
-		t.Fatalf("second payments request while one is in flight: %d %s %q", resp.StatusCode, r.ErrorType, r.Error)
+		t.Fatalf("second payments request while one is in flight: %d %s %q (the held one: %d)", resp.StatusCode, r.ErrorType, r.Error, finish())
 	}
 	if resp.Header.Get("Retry-After") != "1" {
 		t.Errorf("Retry-After = %q, want 1", resp.Header.Get("Retry-After"))
@@ -204,7 +228,7 @@ func (e *limitsE2E) concurrencyRefused(t *testing.T) {
 func (e *limitsE2E) isolation(t *testing.T) {
 	finish := e.holdRequest(t, payments)
 	if resp, _ := e.untilRefused(t, payments); resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("payments not at its limit: %d", resp.StatusCode)
+		t.Fatalf("payments not at its limit: %d (the held one: %d)", resp.StatusCode, finish())
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -68,23 +68,42 @@ func (p *passage) noteUpstream(b *Backend, path string) {
 	}
 }
 
-// noteAdmin records an admin's request passed unrewritten: its query
-// parameters as sent are also as enforced. Only parameters that describe
-// a query are kept; anything else in a query string (a token some client
-// put there) is never recorded.
-func noteAdmin(r *http.Request, b *Backend) {
+// admitAdmin notes an admin's request passed unrewritten, whose query
+// parameters as sent are also as enforced, and holds them to
+// tenancy.admin_limits' shape limits. Only the query string is read: a
+// pass-through request's body goes upstream unread. Only parameters that
+// describe a query are recorded; anything else in a query string (a token
+// some client put there) never is.
+func admitAdmin(s *Settings, r *http.Request, b *Backend, a tenancy.Access) *Error {
 	p := passageOf(r)
-	if p == nil || !p.auditing {
-		return
+	if p == nil {
+		return nil
+	}
+	q := r.URL.Query()
+	if p.limits != nil {
+		// Which path takes a range is the route table's, not consulted
+		// for admins: a range is checked where one is given.
+		rt := &Route{}
+		if q.Has("start") || q.Has("end") {
+			rt.Params = []string{"start"}
+		}
+		c := &Call{Request: r, Access: a, Route: rt, Params: q}
+		if err := p.checkShape(s, c); err != nil {
+			return err
+		}
+	}
+	if !p.auditing {
+		return nil
 	}
 	ps := url.Values{}
-	for k, vs := range r.URL.Query() {
+	for k, vs := range q {
 		if queryDescribing(k) {
 			ps[k] = vs
 		}
 	}
 	p.sent, p.enforced = ps, ps
 	p.noteUpstream(b, r.URL.Path)
+	return nil
 }
 
 // queryDescribing reports whether an admin's query parameter is recorded.
