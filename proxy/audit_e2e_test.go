@@ -136,7 +136,7 @@ func TestAuditE2E(t *testing.T) {
 		Tenants: []string{"payments"}, Source: r.Source, Authenticator: "header", API: "prometheus", Route: "/api/v1/query", Method: "GET",
 		Path: "/api/v1/query", QuerySent: url.Values{"query": {"sum(tollgate_demo_namespace_marker)"}, "time": {at}},
 		QueryEnforced: url.Values{"query": {`sum(tollgate_demo_namespace_marker{namespace=~"team-payments-prod|team-payments-staging"})`}, "time": {at}},
-		Decision: "allowed", Status: 200, Bytes: r.Bytes, Duration: r.Duration, Upstream: promURL + "/api/v1/query"}
+		Decision:      "allowed", Status: 200, Bytes: r.Bytes, Duration: r.Duration, Upstream: promURL + "/api/v1/query"}
 	if !strings.HasPrefix(r.Source, "127.0.0.1:") || r.Bytes < 50 || r.Duration <= 0 || time.Since(r.Time) > time.Minute {
 		t.Errorf("source %q, bytes %d, duration %v, time %v: want the client's address, the answer's size and time", r.Source, r.Bytes, r.Duration, r.Time)
 	}
