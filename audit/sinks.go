@@ -24,7 +24,11 @@ type writerSink struct {
 func (s *writerSink) name() string { return s.label }
 
 func (s *writerSink) write(_ context.Context, lines [][]byte, _ []time.Time) error {
-	var buf bytes.Buffer
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n))
 	for _, l := range lines {
 		buf.Write(l)
 		buf.WriteByte('\n')

@@ -15,14 +15,26 @@ const (
 	maxRetry = 10 * time.Second
 )
 
-// run is the writer: it collects a batch, encodes it and writes it to
-// every sink, until Close.
+// run is the writer: every flush interval, or at once while a full batch
+// is waiting, it takes a batch, encodes it and writes it to every sink,
+// until Close. It never waits on the queue itself: a sender that found
+// the writer waiting would wake it, and that wake-up would be paid on the
+// request path.
 func (t *Trail) run() {
 	defer close(t.done)
+	tick := time.NewTicker(time.Duration(t.cfg.FlushInterval))
+	defer tick.Stop()
 	batch := make([]Record, 0, t.cfg.BatchSize)
+	stopping := false
 	for {
-		var stopping bool
-		batch, stopping = t.collect(batch[:0])
+		if !stopping && len(t.queue) < t.cfg.BatchSize {
+			select {
+			case <-tick.C:
+			case <-t.stop:
+				stopping = true
+			}
+		}
+		batch = t.drain(batch[:0])
 		if len(batch) > 0 {
 			t.writeBatch(batch, stopping)
 		}
@@ -30,30 +42,6 @@ func (t *Trail) run() {
 			return
 		}
 	}
-}
-
-// collect waits for a first record, then takes more until the batch is
-// full or the flush interval has passed.
-func (t *Trail) collect(batch []Record) ([]Record, bool) {
-	select {
-	case r := <-t.queue:
-		batch = append(batch, r)
-	case <-t.stop:
-		return t.drain(batch), true
-	}
-	timer := time.NewTimer(time.Duration(t.cfg.FlushInterval))
-	defer timer.Stop()
-	for len(batch) < t.cfg.BatchSize {
-		select {
-		case r := <-t.queue:
-			batch = append(batch, r)
-		case <-timer.C:
-			return batch, false
-		case <-t.stop:
-			return t.drain(batch), true
-		}
-	}
-	return batch, false
 }
 
 func (t *Trail) drain(batch []Record) []Record {

@@ -115,10 +115,14 @@ func queryDescribing(name string) bool {
 	return false
 }
 
+// cloneValues copies the map of a parameter set, not its value slices:
+// the pipeline replaces a parameter's slice (Set, confineMatch), never
+// writes into one, so the copy keeps the values of the moment it was made
+// while the writer reads it in the background.
 func cloneValues(ps url.Values) url.Values {
 	out := make(url.Values, len(ps))
 	for k, vs := range ps {
-		out[k] = slices.Clone(vs)
+		out[k] = vs
 	}
 	return out
 }
