@@ -8,6 +8,7 @@ package limits
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -116,4 +117,24 @@ func (c *Config) Validate(prefix string) problem.List {
 		}
 	}
 	return ps
+}
+
+// String lists the keys set, as the configuration writes them.
+func (c Config) String() string {
+	if c.Empty() {
+		return "none"
+	}
+	var parts []string
+	add := func(key string, set bool, v any) {
+		if set {
+			parts = append(parts, fmt.Sprintf("%s %v", key, v))
+		}
+	}
+	add("requests_per_second", c.RequestsPerSecond > 0, c.RequestsPerSecond)
+	add("burst", c.RequestsPerSecond > 0, c.burst())
+	add("max_concurrent", c.MaxConcurrent > 0, c.MaxConcurrent)
+	add("max_range", c.MaxRange > 0, model.Duration(c.MaxRange))
+	add("max_points", c.MaxPoints > 0, c.MaxPoints)
+	add("max_limit", c.MaxLimit > 0, c.MaxLimit)
+	return strings.Join(parts, ", ")
 }
