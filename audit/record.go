@@ -38,6 +38,8 @@ type Record struct {
 	Duration float64 `json:"duration_seconds"`
 	// Upstream is the URL (without query) the request was forwarded to.
 	Upstream string `json:"upstream,omitempty"`
+	// Changes are what a dashboard provisioning changed in Grafana.
+	Changes []string `json:"changes,omitempty"`
 }
 
 // Decisions.

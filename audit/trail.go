@@ -38,6 +38,7 @@ type Trail struct {
 	sinks   []sink
 	logger  *slog.Logger
 	failing atomic.Bool
+	lost    atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -121,9 +122,20 @@ func (t *Trail) Record(r Record) {
 	select {
 	case t.queue <- r:
 	default:
-		t.dropped.Inc()
+		t.drop(1)
 	}
 }
+
+func (t *Trail) drop(n int) {
+	t.dropped.Add(float64(n))
+	t.lost.Add(int64(n))
+}
+
+// Lost counts the records dropped so far.
+func (t *Trail) Lost() int64 { return t.lost.Load() }
+
+// FailClosed reports whether audit.fail_closed is set.
+func (t *Trail) FailClosed() bool { return t.cfg.FailClosed }
 
 // Refusing returns ErrUnavailable, with why, when audit.fail_closed is set
 // and a sink is failing or the queue is full; nil otherwise.

@@ -65,7 +65,7 @@ func (t *Trail) writeBatch(batch []Record, stopping bool) {
 		line, err := json.Marshal(r)
 		if err != nil { // a Record always encodes; never reached
 			t.logger.Error("encoding an audit record", "err", err)
-			t.dropped.Inc()
+			t.drop(1)
 			continue
 		}
 		lines, times = append(lines, line), append(times, r.Time)
@@ -89,7 +89,7 @@ func (t *Trail) writeSink(s sink, lines [][]byte, times []time.Time, stopping bo
 		t.sinkErrors.WithLabelValues(s.name()).Inc()
 		if permanent(err) || stopping {
 			t.logger.Error("audit records lost", "sink", s.name(), "records", len(lines), "err", err)
-			t.dropped.Add(float64(len(lines)))
+			t.drop(len(lines))
 			return
 		}
 		t.failing.Store(true)
