@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,12 @@ type Trail struct {
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
+
+	// the writer's buffers, reused from batch to batch
+	buf   bytes.Buffer
+	ends  []int
+	times []time.Time
+	lines [][]byte
 
 	dropped, written prometheus.Counter
 	sinkErrors       *prometheus.CounterVec

@@ -53,10 +53,12 @@ func (p *passage) noteSent(ps url.Values) {
 	}
 }
 
-// noteEnforced records the parameters as they go upstream.
+// noteEnforced records the parameters as they go upstream. The set itself
+// is kept, not a copy: it is final once confined, and the record is read
+// only after the request has ended.
 func (p *passage) noteEnforced(ps url.Values) {
 	if p != nil && p.auditing {
-		p.enforced = cloneValues(ps)
+		p.enforced = ps
 	}
 }
 
