@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,7 +29,9 @@ tenancy:
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
 audit: {loki_org_id: audit, flush_interval: 20ms}
+limits: {max_limit: 50}
 `, loki.URL)
+	lokiLimitIsPlainText(t, gw)
 	q := "/api/v1/query?" + url.Values{"query": {"up"}, "time": {fmt.Sprint(end.Unix())}}.Encode()
 	allowed, allowedID := auditGet(t, gw, q, "X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-payments")
 	refused, refusedID := auditGet(t, gw, "/loki/api/v1/query_range?query=%7Bapp%3D%22x%22%7D&bogus=1", "X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-payments")
@@ -50,6 +53,25 @@ audit: {loki_org_id: audit, flush_interval: 20ms}
 	}
 	if other := readLokiAudit(t, loki.URL, "payments", `{job="tollgate-audit"}`, 0); len(other) != 0 {
 		t.Errorf("the payments org holds %d audit records; the trail must stay in its own org", len(other))
+	}
+}
+
+// lokiLimitIsPlainText: a query-shape limit on a Loki route is answered
+// in Loki's own error format, plain text, naming the limit.
+func lokiLimitIsPlainText(t *testing.T, gw string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, gw+"/loki/api/v1/query_range?"+url.Values{"query": {`{app="x"}`}, "limit": {"1000"}}.Encode(), nil)
+	req.Header.Set("X-Forwarded-User", "alice")
+	req.Header.Set("X-Forwarded-Groups", "team-payments")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	want := `parameter "limit" is 1000, over tenant "payments"'s limit (limits.max_limit: 50)` + "\n"
+	if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || string(body) != want {
+		t.Errorf("Loki query over max_limit: %d %s %q, want 400 text/plain %q", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 	}
 }
 
