@@ -21,7 +21,7 @@ import (
 // finish (metrics, access log) with no trail; the difference is the
 // audit's. The writer, whose work is off the request path, is kept from
 // running while the clock runs (its batch is the whole queue and its
-// interval an hour); every 50,000 requests the trail is swapped for a
+// interval an hour); every 1,000 requests the trail is swapped for a
 // fresh one with the clock stopped. BenchmarkAuditWriter measures the
 // writer.
 func BenchmarkAuditRequestPath(b *testing.B) {
@@ -35,7 +35,7 @@ func BenchmarkAuditRequestPath(b *testing.B) {
 	sent := url.Values{"query": {"sum(rate(http_requests_total[5m]))"}, "time": {"1700000000"}}
 	enforced := url.Values{"query": {`sum(rate(http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}[5m]))`}, "time": {"1700000000"}}
 	backend := &Backend{Upstream: NewUpstream(&url.URL{Scheme: "http", Host: "prometheus:9090"}, "Prometheus", nil, nil, nil)}
-	const perTrail = 50_000
+	const perTrail = 1_000
 	newTrail := func(b *testing.B) *audit.Trail {
 		trail, err := audit.New(audit.Config{File: filepath.Join(b.TempDir(), "audit.jsonl"), QueueSize: perTrail + 1, BatchSize: perTrail + 1, FlushInterval: audit.Duration(time.Hour)}, audit.Options{})
 		if err != nil {
