@@ -42,6 +42,7 @@ auth:
 audit:
   file: %[4]q
   flush_interval: 20ms
+cost: {}
 `
 
 // auditClient sends a request and returns the answer's status and
@@ -121,6 +122,7 @@ func TestAuditE2E(t *testing.T) {
 	send("refused: token in the query string", 400, "/api/v1/query?"+q+"&access_token="+secretInQuery, "Authorization", "Bearer "+paymentsBot, "Cookie", "session="+secretInCookie)
 	send("refused: wrong bearer token", 401, "/api/v1/query?"+q, "Authorization", "Bearer "+wrongToken)
 	send("admin pass-through with a token in the query string", 200, "/api/v1/query?"+q+"&token="+secretInQuery, "Authorization", "Bearer "+adminToken)
+	send("cost page view", 200, "/ui/chargeback", alice...)
 
 	recs, raw := waitRecords(t, path, len(reqs))
 	for _, secret := range []string{secretInQuery, secretInCookie, wrongToken, paymentsBot, adminToken, "Bearer"} {
@@ -154,6 +156,9 @@ func TestAuditE2E(t *testing.T) {
 	}
 	if r, _ := byRequestID(recs, reqs[3].id); r.Authenticator != "" || r.User != "" || !strings.HasPrefix(r.Reason, "authentication required") {
 		t.Errorf("wrong token: authenticator %q user %q reason %q", r.Authenticator, r.User, r.Reason)
+	}
+	if r, _ := byRequestID(recs, reqs[5].id); r.API != "cost" || r.Route != "/ui/chargeback" || r.User != "alice" || r.Decision != "allowed" || r.Status != 200 || r.Bytes == 0 {
+		t.Errorf("cost page view: %+v", r)
 	}
 	if r, _ := byRequestID(recs, reqs[4].id); !r.Admin || r.Authenticator != "token" || r.User != "token:ci" || r.QuerySent.Get("query") != "sum(tollgate_demo_namespace_marker)" || r.QuerySent.Has("token") {
 		t.Errorf("admin pass-through: %+v", r)
