@@ -117,6 +117,9 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if reg != nil {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
+	if err := guard(&opts, cfg, transport, logger, opts.Registerer); err != nil {
+		return nil, err
+	}
 	return proxy.New(opts)
 }
 

@@ -47,6 +47,10 @@ type Settings struct {
 	// every route itself (cost).
 	Backend *Backend
 	Logger  *slog.Logger
+	// LokiTimes: the API reads start and end as Loki does (integers of
+	// more than 10 digits are nanoseconds; no start is an hour before
+	// end), for the query-shape limits.
+	LokiTimes bool
 }
 
 // Enforcer confines one query language to a tenant's matcher.

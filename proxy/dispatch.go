@@ -17,6 +17,7 @@ import (
 // same for every API. Any step may refuse; the API renders the refusal.
 func Dispatch(api API, w http.ResponseWriter, r *http.Request, a tenancy.Access) {
 	if err := dispatch(api, w, r, a); err != nil {
+		passageOf(r).refused(err)
 		api.WriteError(w, err)
 	}
 }
@@ -31,6 +32,9 @@ func dispatch(api API, w http.ResponseWriter, r *http.Request, a tenancy.Access)
 	s := api.Settings()
 	if b := s.Backend; a.Admin && b != nil {
 		if pass, headers, timeout := b.Admin(r.URL.Path); pass {
+			if err := admitAdmin(s, r, b, a); err != nil {
+				return err
+			}
 			return forwardAdmin(b, w, r, a, headers, timeout)
 		}
 	}
@@ -39,14 +43,21 @@ func dispatch(api API, w http.ResponseWriter, r *http.Request, a tenancy.Access)
 		return err
 	}
 	c := &Call{Request: r, Access: a, Route: rt, Path: upstreamPath}
+	p := passageOf(r)
 	if !rt.OwnsRequest {
 		if err := readParams(s, c); err != nil {
+			return err
+		}
+		p.noteSent(c.Params)
+		if err := p.checkShape(s, c); err != nil {
 			return err
 		}
 		if err := confine(s, c); err != nil {
 			return err
 		}
+		p.noteEnforced(c.Params)
 	}
+	p.noteUpstream(s.Backend, c.Path)
 	if rt.Serve != nil {
 		return rt.Serve(w, c)
 	}

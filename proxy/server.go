@@ -6,6 +6,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tollgate-dev/tollgate/audit"
 	"github.com/tollgate-dev/tollgate/identity"
+	"github.com/tollgate-dev/tollgate/limits"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -34,11 +37,27 @@ type Options struct {
 	// BodyReadTimeout bounds how long a client may take to send a request
 	// body (proxy.body_read_timeout); zero means no bound.
 	BodyReadTimeout time.Duration
+	// Audit receives one record per request; nil for no audit trail.
+	Audit Auditor
+	// Limits are the per-tenant limits; nil for none.
+	Limits *limits.Limiter
+}
+
+// Auditor is the audit trail as the pipeline uses it.
+type Auditor interface {
+	// Record queues a record; it must not wait.
+	Record(audit.Record)
+	// Refusing is non-nil while requests must be refused because their
+	// records cannot be kept (audit.fail_closed).
+	Refusing() error
+	// Close flushes the trail.
+	Close(ctx context.Context) error
 }
 
 // Server is the gateway's HTTP handler.
 type Server struct {
 	opts     Options
+	ids      requestIDs
 	ready    atomic.Bool
 	metrics  http.Handler
 	requests *prometheus.CounterVec
@@ -75,8 +94,17 @@ func New(opts Options) (*Server, error) {
 	} else {
 		s.metrics = http.NotFoundHandler()
 	}
+	s.ids.init()
 	s.ready.Store(true)
 	return s, nil
+}
+
+// Close flushes the audit trail, if any, until ctx ends.
+func (s *Server) Close(ctx context.Context) error {
+	if s.opts.Audit == nil {
+		return nil
+	}
+	return s.opts.Audit.Close(ctx)
 }
 
 // SetReady flips /-/ready, e.g. to drain before shutdown.
@@ -97,22 +125,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	api, route := s.match(r.URL.Path)
 	rec := s.begin(w, r, api, route)
 	defer rec.finish()
+	r = rec.r
 	if api == nil {
-		s.WriteError(rec, Errorf(http.StatusNotFound, "%s is not served by Tollgate; it serves these APIs: %s", r.URL.Path, s.apiNames()))
+		rec.refuse(s, Errorf(http.StatusNotFound, "%s is not served by Tollgate; it serves these APIs: %s", r.URL.Path, s.apiNames()))
+		return
+	}
+	if err := s.auditRefusing(); err != nil {
+		rec.refuse(api, err)
 		return
 	}
 	id, err := s.opts.Auth.Authenticate(r.Context(), r)
 	if err != nil {
-		api.WriteError(rec, unauthenticated(err))
+		rec.refuse(api, unauthenticated(err))
 		return
 	}
-	rec.user = id.User
+	rec.id, rec.user = id, id.User
 	access := s.opts.Tenancy.Resolve(id.Groups)
-	rec.tenant = tenantLabel(access)
+	rec.access, rec.tenant = access, tenantLabel(access)
 	if !access.Allowed() {
-		api.WriteError(rec, Forbidden("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
+		rec.refuse(api, Forbidden("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
 		return
 	}
+	release, lerr := admit(s.opts.Limits, access)
+	if lerr != nil {
+		rec.refuse(api, lerr)
+		return
+	}
+	defer release()
 	Dispatch(api, rec, r, access)
 }
 
@@ -170,7 +209,22 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, api API, route st
 	} else {
 		rec.route = "unknown"
 	}
+	if s.opts.Audit != nil || s.opts.Limits != nil {
+		rec.p = passage{limits: s.opts.Limits, auditing: s.opts.Audit != nil}
+		rec.r = withPassage(r, &rec.p)
+	}
+	if s.opts.Audit != nil {
+		rec.requestID = s.ids.next()
+		w.Header().Set("X-Request-Id", rec.requestID)
+	}
 	return rec
+}
+
+// refuse renders a refusal of the pipeline's in the API's format and
+// notes it for the audit trail.
+func (rec *recorder) refuse(api ErrorWriter, e *Error) {
+	rec.p.refused(e)
+	api.WriteError(rec, e)
 }
 
 // finish records the request's metrics and access log line.
@@ -187,6 +241,9 @@ func (rec *recorder) finish() {
 		"method", r.Method, "path", r.URL.Path, "route", rec.route, "user", rec.user,
 		"tenant", rec.tenant, "status", rec.status, "bytes", rec.bytes,
 		"duration", elapsed.Round(time.Microsecond), "remote", r.RemoteAddr)
+	if s.opts.Audit != nil {
+		s.opts.Audit.Record(rec.auditRecord(elapsed))
+	}
 }
 
 // WriteError renders the gateway's own errors (unknown paths, /metrics)
@@ -273,6 +330,12 @@ type recorder struct {
 	r                        *http.Request
 	start                    time.Time
 	api, route, user, tenant string
+
+	// for the audit trail and the limits
+	p         passage
+	requestID string
+	id        identity.Identity
+	access    tenancy.Access
 }
 
 func (r *recorder) WriteHeader(code int) {

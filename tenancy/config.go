@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/limits"
 )
 
 // Config is the `tenancy:` section of the Tollgate configuration file.
@@ -20,6 +21,9 @@ type Config struct {
 	// AdminLokiOrgIDs are the Loki org IDs admins query. Default: every
 	// tenant's org ID.
 	AdminLokiOrgIDs []string `yaml:"admin_loki_org_ids"`
+	// AdminLimits hold admins (all of them together) to limits; without
+	// it admins are not limited: `limits:` is for tenants.
+	AdminLimits *limits.Config `yaml:"admin_limits"`
 }
 
 // TenantConfig is one entry of `tenancy.tenants`.
@@ -36,6 +40,8 @@ type TenantConfig struct {
 	// DefaultNamespace is given to pushed streams that carry no namespace
 	// label. It must be one of Namespaces, not a glob.
 	DefaultNamespace string `yaml:"default_namespace"`
+	// Limits override the global `limits:` for this tenant, key by key.
+	Limits *limits.Config `yaml:"limits"`
 }
 
 var (
@@ -77,6 +83,7 @@ func (c Config) Validate() problem.List {
 			ps.Add(fmt.Sprintf("tenancy.admin_loki_org_ids[%d]", i), msg, "use letters, digits and !-_.*'(), at most 150 characters")
 		}
 	}
+	ps = append(ps, c.AdminLimits.Validate("tenancy.admin_limits")...)
 	names := map[string]int{}
 	owners := map[string]string{}
 	for i, t := range c.Tenants {
@@ -119,6 +126,7 @@ func (c Config) Validate() problem.List {
 				ps.Add(path+".loki_org_id", msg, "use letters, digits and !-_.*'(), at most 150 characters; leave it out to use the tenant name")
 			}
 		}
+		ps = append(ps, t.Limits.Validate(path+".limits")...)
 		if t.DefaultNamespace != "" && (strings.Contains(t.DefaultNamespace, "*") || !slices.Contains(t.Namespaces, t.DefaultNamespace)) {
 			ps.Add(path+".default_namespace", fmt.Sprintf("%q is not one of the tenant's namespaces (globs excluded)", t.DefaultNamespace), "name one of the exact namespaces listed in namespaces, or leave it out to refuse pushed streams without a namespace label")
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/limits"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -51,6 +52,7 @@ func newConfigCmd() *cobra.Command {
 				return err
 			}
 			printConfigSummary(out, args[0], cfg, tn)
+			printGuardSummary(out, cfg)
 			return nil
 		},
 	})
@@ -84,5 +86,39 @@ func printConfigSummary(out io.Writer, path string, cfg *config.File, tn *tenanc
 		slices.Sort(discounts)
 		fmt.Fprintf(out, "cost engine: cluster %s, %s, prices from %s, discounts [%s], shared namespaces [%s], overhead %.2f/month\n",
 			c.Cluster, c.Currency, prices, strings.Join(discounts, ", "), strings.Join(c.SharedNamespaces, ", "), c.SharedOverheadMonthly)
+	}
+}
+
+// printGuardSummary says where the audit trail goes and which limits
+// hold.
+func printGuardSummary(out io.Writer, cfg *config.File) {
+	if a := cfg.Audit; a != nil {
+		var sinks []string
+		if a.File != "" {
+			sinks = append(sinks, "file "+a.File)
+		}
+		if a.Stdout {
+			sinks = append(sinks, "stdout")
+		}
+		if a.LokiOrgID != "" {
+			sinks = append(sinks, "loki org "+a.LokiOrgID)
+		}
+		mode := "fail open (records dropped and counted when the queue is full)"
+		if a.FailClosed {
+			mode = "fail closed (503 while a sink is failing)"
+		}
+		fmt.Fprintf(out, "audit trail: %s; %s\n", strings.Join(sinks, ", "), mode)
+	}
+	describe := func(c limits.Config) string { return c.String() }
+	fmt.Fprintf(out, "limits: every tenant %s\n", describe(cfg.Limits))
+	for _, t := range cfg.Tenancy.Tenants {
+		if t.Limits != nil && !t.Limits.Empty() {
+			fmt.Fprintf(out, "  tenant %-16s %s\n", t.Name, describe(cfg.Limits.Over(t.Limits)))
+		}
+	}
+	if a := cfg.Tenancy.AdminLimits; a != nil {
+		fmt.Fprintf(out, "  admins %s\n", describe(*a))
+	} else {
+		fmt.Fprintf(out, "  admins none (tenancy.admin_limits is not set)\n")
 	}
 }

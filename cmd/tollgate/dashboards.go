@@ -280,13 +280,15 @@ func newDashboardsProvisionCmd() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), src.timeout)
 			defer cancel()
-			_, set, err := src.generate(ctx)
+			cfg, set, err := src.generate(ctx)
 			if err != nil {
 				return err
 			}
 			p := grafana.New(client, grafana.Options{Prune: prune, DryRun: dryRun, Message: message})
+			start := time.Now()
 			res, err := p.Provision(ctx, set)
-			return reportProvision(cmd.OutOrStdout(), res, err, dryRun, len(set.Dashboards))
+			audited := auditProvision(cmd.ErrOrStderr(), cfg, provisionRun{grafanaURL: grafanaURL, orgID: orgID, prune: prune, dryRun: dryRun, start: start, res: res, err: err})
+			return errors.Join(reportProvision(cmd.OutOrStdout(), res, err, dryRun, len(set.Dashboards)), audited)
 		},
 	}
 	src.register(cmd)

@@ -101,7 +101,10 @@ func newServeCmd() *cobra.Command {
 			if ops != nil {
 				err = errors.Join(err, <-ops)
 			}
-			return err
+			// The audit trail's last records, queued by the last requests.
+			flushCtx, cancel := context.WithTimeout(context.Background(), httpserver.ShutdownGrace)
+			defer cancel()
+			return errors.Join(err, srv.Close(flushCtx))
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "", "path of the configuration file (required)")

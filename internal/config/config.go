@@ -21,9 +21,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tollgate-dev/tollgate/audit"
 	"github.com/tollgate-dev/tollgate/cost/pricing"
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/limits"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -48,6 +50,12 @@ type File struct {
 	Dashboards Dashboards `yaml:"dashboards"`
 	// Cache enables the results cache when present.
 	Cache *Cache `yaml:"cache"`
+	// Audit enables the audit trail when present.
+	Audit *audit.Config `yaml:"audit"`
+	// Limits are every tenant's limits, unless its
+	// tenancy.tenants[].limits override them; admins are held to
+	// tenancy.admin_limits only.
+	Limits limits.Config `yaml:"limits"`
 }
 
 // Cost configures the cost engine. Every key is optional; an empty
@@ -315,6 +323,9 @@ func (f *File) ApplyDefaults() {
 	if f.Cache != nil {
 		f.Cache.ApplyDefaults()
 	}
+	if f.Audit != nil {
+		f.Audit.ApplyDefaults()
+	}
 }
 
 // Validate checks the whole file and returns every problem found, with key
@@ -363,6 +374,10 @@ func (f *File) Validate() problem.List {
 	if f.Cache != nil {
 		ps = append(ps, f.Cache.validate()...)
 	}
+	if f.Audit != nil {
+		ps = append(ps, f.Audit.Validate(f.Upstreams.Loki != "")...)
+	}
+	ps = append(ps, f.Limits.Validate("limits")...)
 	return ps
 }
 

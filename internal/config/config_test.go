@@ -102,7 +102,7 @@ func TestProblemsPointAtLines(t *testing.T) {
 	want := []string{
 		`t.yaml:3:3: upstreams.prometheus: "ftp://127.0.0.1:9090" has scheme "ftp"`,
 		`t.yaml:4:1: tenancy.label: is missing`,
-		`t.yaml:5:3: tenancy.lable: unknown key (fix: valid keys here are: admin_groups, admin_loki_org_ids, label, tenants; did you mean "label"?)`,
+		`t.yaml:5:3: tenancy.lable: unknown key (fix: valid keys here are: admin_groups, admin_limits, admin_loki_org_ids, label, tenants; did you mean "label"?)`,
 		`t.yaml:10:40: tenancy.tenants[0].namespaces[1]: "*" matches every namespace`,
 		`t.yaml:16:21: auth.trusted_headers.trusted_cidrs[0]: "0.0.0.0/0" trusts every address`,
 	}

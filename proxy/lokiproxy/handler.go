@@ -115,7 +115,7 @@ func (h *Handler) Route(p string) (*proxy.Route, string, *proxy.Error) {
 
 // Settings implements proxy.API.
 func (h *Handler) Settings() *proxy.Settings {
-	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger}
+	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger, LokiTimes: true}
 }
 
 // Admit implements proxy.API: Loki is asked for nobody without an org ID,
