@@ -17,16 +17,29 @@ LOKI    := .cache/bin/loki
 # About 5-6 minutes cold on two cores; rebuilt only when the pin changes.
 SLOTH   := .cache/bin/sloth
 SLOTH_VERSION := v0.16.0
+# The real Helm v3.22.0, which lints and renders deploy/helm/tollgate in the
+# chart's tests, built from the pinned module in tools/helm (its own module,
+# like Loki's). Several minutes cold on two cores; rebuilt only when the pin
+# changes. Stamped as Helm's release binaries are: its version, and the
+# Kubernetes version of its client-go (v0.37 -> 1.37) as the default
+# capabilities `helm template` and `helm lint` render against.
+HELM    := .cache/bin/helm
+HELM_VERSION := v3.22.0
+HELM_K8S_MINOR := 37
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki sloth build demo-prometheus test demo bench lint fuzz licenses clean
+.PHONY: all deps loki sloth helm image build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
-## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8 and Sloth v0.16.0 if missing (both at once)
+## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8, Sloth v0.16.0 and Helm v3.22.0 if missing (two at a time)
 deps:
-	@$(MAKE) --no-print-directory -j2 $(LOKI) $(SLOTH)
+	@$(MAKE) --no-print-directory -j2 $(LOKI) $(SLOTH) $(HELM)
 	@./scripts/install-deps.sh
 
 ## loki: build the real Loki server into .cache/bin/loki
@@ -44,6 +57,13 @@ sloth: $(SLOTH)
 $(SLOTH): tools/sloth/go.mod tools/sloth/go.sum
 	@echo "building Sloth $(SLOTH_VERSION) into $(SLOTH) (cached; takes a few minutes the first time)"
 	cd tools/sloth && $(GO) build -trimpath -ldflags '-s -w -X github.com/slok/sloth/internal/info.Version=$(SLOTH_VERSION)' -o ../../$(SLOTH) github.com/slok/sloth/cmd/sloth
+
+## helm: build the real Helm into .cache/bin/helm (lints and renders the chart in its tests)
+helm: $(HELM)
+
+$(HELM): tools/helm/go.mod tools/helm/go.sum
+	@echo "building Helm $(HELM_VERSION) into $(HELM) (cached; takes a few minutes the first time)"
+	cd tools/helm && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(HELM_LDFLAGS)' -o ../../$(HELM) helm.sh/helm/v3/cmd/helm
 
 ## build: build bin/tollgate, the gateway (what a container image ships)
 build:
