@@ -30,6 +30,8 @@ HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION
 	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
 	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
 	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
+# The container image `make image` builds (Dockerfile), with docker or podman.
+IMAGE   ?= ghcr.io/tollgate-dev/tollgate:$(VERSION)
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
@@ -68,6 +70,14 @@ $(HELM): tools/helm/go.mod tools/helm/go.sum
 ## build: build bin/tollgate, the gateway (what a container image ships)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tollgate
+
+## image: build the container image IMAGE (Dockerfile) with docker or podman, if one is installed and running
+image:
+	@tool=$$(command -v docker || command -v podman); \
+	if [ -z "$$tool" ]; then echo "make image: no container tool found: install docker or podman (make build builds the binary alone)"; exit 1; fi; \
+	if ! $$tool info >/dev/null 2>&1; then echo "make image: $$tool is installed but cannot reach its daemon or runtime ($$tool info fails)"; exit 1; fi; \
+	echo "$$tool build --build-arg VERSION=$(VERSION) -t $(IMAGE) ."; \
+	$$tool build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 ## demo-prometheus: build the demo's Prometheus into bin/tollgate-demo-prometheus
 demo-prometheus:
