@@ -35,7 +35,7 @@ IMAGE   ?= ghcr.io/tollgate-dev/tollgate:$(VERSION)
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki sloth helm image build demo-prometheus test demo bench lint fuzz licenses clean
+.PHONY: all deps loki sloth helm image manifests build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
@@ -78,6 +78,10 @@ image:
 	if ! $$tool info >/dev/null 2>&1; then echo "make image: $$tool is installed but cannot reach its daemon or runtime ($$tool info fails)"; exit 1; fi; \
 	echo "$$tool build --build-arg VERSION=$(VERSION) -t $(IMAGE) ."; \
 	$$tool build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+## manifests: render deploy/kubernetes from the Helm chart with each example's values (a test fails when they differ)
+manifests: $(HELM)
+	$(GO) test -count=1 -run '^TestKubernetesManifestsMatchChart$$' ./deploy/ -update
 
 ## demo-prometheus: build the demo's Prometheus into bin/tollgate-demo-prometheus
 demo-prometheus:
