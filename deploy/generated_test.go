@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -96,5 +97,60 @@ func TestChartSLORulesMatchGenerator(t *testing.T) {
 		if !reflect.DeepEqual(pr.Spec.Groups, file.Groups) {
 			t.Errorf("example %s: the PrometheusRule's groups are not the rule file's", ex)
 		}
+	}
+}
+
+// The golden dashboards (dashboards/testdata/golden, reviewed by hand), as
+// `tollgate dashboards generate` writes them, become one ConfigMap per
+// folder labelled for Grafana's dashboard sidecar, byte for byte.
+func TestChartGoldenDashboards(t *testing.T) {
+	golden := filepath.Join("..", "dashboards", "testdata", "golden")
+	files, err := filepath.Glob(filepath.Join(golden, "teams", "*", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("golden team dashboards: %v, %d", err, len(files))
+	}
+	files = append(files, filepath.Join(golden, "platform", "overview.json"))
+	args := []string{"--set", "grafanaDashboards.enabled=true"}
+	want := map[string]map[string]string{} // folder -> key -> content
+	for _, f := range files {
+		folder := filepath.Base(filepath.Dir(f))
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want[folder] == nil {
+			want[folder] = map[string]string{}
+		}
+		want[folder][name+".json"] = string(b)
+		args = append(args, "--set-file", fmt.Sprintf("grafanaDashboards.folders.%s.%s=%s", folder, name, f))
+	}
+	r := renderExample(t, "minimal", args...)
+	got := 0
+	for _, cm := range r.configMaps {
+		folder, ok := strings.CutPrefix(cm.Name, releaseName+"-dashboards-")
+		if !ok {
+			continue
+		}
+		got++
+		if cm.Labels["grafana_dashboard"] != "1" || cm.Annotations["grafana_folder"] != folder {
+			t.Errorf("ConfigMap %s: labels %v, annotations %v", cm.Name, cm.Labels, cm.Annotations)
+		}
+		if !reflect.DeepEqual(cm.Data, want[folder]) {
+			t.Errorf("ConfigMap %s does not hold the golden dashboards of %s byte for byte", cm.Name, folder)
+		}
+		size := 0
+		for _, v := range cm.Data {
+			size += len(v)
+		}
+		if size > 1<<20 {
+			t.Errorf("ConfigMap %s holds %d bytes, over Kubernetes' 1 MiB", cm.Name, size)
+		}
+	}
+	if got != len(want) {
+		t.Errorf("%d dashboard ConfigMaps, want one per folder (%d)", got, len(want))
+	}
+	if _, err := helm(t, "template", releaseName, chartDir, "-f", exampleFile("minimal"), "--set", "grafanaDashboards.enabled=true", "--set", "grafanaDashboards.folders.Bad_Folder.x=1"); err == nil {
+		t.Error("a folder that cannot name a ConfigMap was accepted")
 	}
 }
