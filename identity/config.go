@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
@@ -31,9 +32,25 @@ type TrustedHeadersConfig struct {
 // TokenConfig is a static bearer token for CI jobs and service accounts. Only
 // the SHA-256 of the token is stored; `tollgate token new` makes a pair.
 type TokenConfig struct {
-	Name   string   `yaml:"name"`
-	SHA256 string   `yaml:"sha256"`
-	Groups []string `yaml:"groups"`
+	Name   string `yaml:"name"`
+	SHA256 string `yaml:"sha256"`
+	// SHA256File names a file holding the hex SHA-256 instead of sha256, so
+	// that the hash can come from a mounted Kubernetes Secret rather than
+	// the configuration (a ConfigMap). Surrounding whitespace is ignored.
+	SHA256File string   `yaml:"sha256_file"`
+	Groups     []string `yaml:"groups"`
+}
+
+// hash returns the token's hex SHA-256, from sha256 or from sha256_file.
+func (t TokenConfig) hash() (string, error) {
+	if t.SHA256File == "" {
+		return t.SHA256, nil
+	}
+	b, err := os.ReadFile(t.SHA256File)
+	if err != nil {
+		return "", fmt.Errorf("reading sha256_file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // Validate checks the section; prefix is its key path ("auth").
@@ -73,19 +90,39 @@ func (c Config) Validate(prefix string) problem.List {
 		} else {
 			names[t.Name] = i
 		}
-		h := strings.ToLower(t.SHA256)
-		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
-			ps.Add(p+".sha256", "is not 64 hexadecimal characters", "store the SHA-256 of the token, not the token: `printf %s \"$TOKEN\" | sha256sum`, or run `tollgate token new`")
-		} else if j, dup := hashes[h]; dup {
-			ps.Add(p+".sha256", fmt.Sprintf("is the same token as %s.tokens[%d]", prefix, j), "give every user its own token")
-		} else {
-			hashes[h] = i
-		}
+		checkTokenHash(&ps, prefix, i, t, hashes)
 		if len(t.Groups) == 0 {
 			ps.Add(p+".groups", "is missing", "list the groups the token acts as, e.g. [platform-sre]")
 		}
 	}
 	return ps
+}
+
+// checkTokenHash checks the token's hash, wherever it comes from, and that
+// no earlier token has the same one (hashes maps a hash to its token index).
+func checkTokenHash(ps *problem.List, prefix string, i int, t TokenConfig, hashes map[string]int) {
+	p := fmt.Sprintf("%s.tokens[%d]", prefix, i)
+	key := p + ".sha256"
+	switch {
+	case t.SHA256 != "" && t.SHA256File != "":
+		ps.Add(key, "and sha256_file are both set", "keep one: sha256_file to read the hash from a mounted Secret, or sha256")
+		return
+	case t.SHA256File != "":
+		key = p + ".sha256_file"
+	}
+	h, err := t.hash()
+	if err != nil {
+		ps.Add(key, fmt.Sprintf("cannot be read: %v", err), "give a file holding the token's hex SHA-256 (from `tollgate token new`), e.g. a mounted Secret key")
+		return
+	}
+	h = strings.ToLower(h)
+	if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
+		ps.Add(key, "is not 64 hexadecimal characters", "store the SHA-256 of the token, not the token: `printf %s \"$TOKEN\" | sha256sum`, or run `tollgate token new`")
+	} else if j, dup := hashes[h]; dup {
+		ps.Add(key, fmt.Sprintf("is the same token as %s.tokens[%d]", prefix, j), "give every user its own token")
+	} else {
+		hashes[h] = i
+	}
 }
 
 func checkHeader(ps *problem.List, path, name, example string) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -130,5 +132,57 @@ func TestValidateConfig(t *testing.T) {
 	}
 	if ps := (Config{}).Validate("auth"); len(ps) != 1 || ps[0].Path != "auth" {
 		t.Errorf("empty auth: %v", ps)
+	}
+}
+
+// A token hash read from a file (a mounted Secret) authenticates like an
+// inline one, and a missing, malformed or doubly given hash is refused by
+// the check, naming the key.
+func TestTokenSHA256File(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "ci.sha256")
+	if err := os.WriteFile(good, []byte(HashToken("from-a-secret")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.sha256")
+	if err := os.WriteFile(bad, []byte("from-a-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Tokens: []TokenConfig{{Name: "ci", SHA256File: good, Groups: []string{"platform-sre"}}}}
+	if ps := c.Validate("auth"); len(ps) != 0 {
+		t.Fatalf("valid sha256_file refused: %v", ps)
+	}
+	a, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/api/v1/query", nil)
+	r.Header.Set("Authorization", "Bearer from-a-secret")
+	id, err := a.Authenticate(context.Background(), r)
+	if err != nil || id.User != "token:ci" {
+		t.Fatalf("token from sha256_file: %+v, %v", id, err)
+	}
+	r.Header.Set("Authorization", "Bearer another-token")
+	if _, err := a.Authenticate(context.Background(), r); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("unknown token: %v", err)
+	}
+
+	ps := Config{Tokens: []TokenConfig{
+		{Name: "missing", SHA256File: filepath.Join(dir, "absent"), Groups: []string{"g"}},
+		{Name: "plain", SHA256File: bad, Groups: []string{"g"}},
+		{Name: "both", SHA256: HashToken("x"), SHA256File: good, Groups: []string{"g"}},
+		{Name: "inline-dup", SHA256: HashToken("from-a-secret"), Groups: []string{"g"}},
+		{Name: "file-dup", SHA256File: good, Groups: []string{"g"}},
+	}}.Validate("auth")
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Path)
+	}
+	want := "auth.tokens[0].sha256_file auth.tokens[1].sha256_file auth.tokens[2].sha256 auth.tokens[4].sha256_file"
+	if strings.Join(got, " ") != want {
+		t.Errorf("problems:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if _, err := New(Config{Tokens: []TokenConfig{{Name: "missing", SHA256File: filepath.Join(dir, "absent"), Groups: []string{"g"}}}}); err == nil {
+		t.Error("an unreadable sha256_file built an authenticator")
 	}
 }

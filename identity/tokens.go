@@ -28,7 +28,11 @@ type tokenEntry struct {
 func NewTokens(cs []TokenConfig) (*Tokens, error) {
 	t := &Tokens{}
 	for _, c := range cs {
-		b, err := hex.DecodeString(strings.ToLower(c.SHA256))
+		h, err := c.hash()
+		if err != nil {
+			return nil, fmt.Errorf("token %q: %w", c.Name, err)
+		}
+		b, err := hex.DecodeString(strings.ToLower(h))
 		if err != nil || len(b) != sha256.Size {
 			return nil, fmt.Errorf("token %q: sha256 is not 64 hexadecimal characters", c.Name)
 		}
