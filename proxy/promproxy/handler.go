@@ -40,7 +40,13 @@ type Options struct {
 	// MaxFilteredBytes bounds the rules and alerts answers read to filter
 	// them (default 32 MiB).
 	MaxFilteredBytes int64
-	Logger           *slog.Logger
+	// Dialect is the PromQL the upstream speaks (upstreams.prometheus_dialect,
+	// resolved; default prometheus3): it chooses the functions accepted.
+	Dialect promenforce.Dialect
+	// Label is the tenancy label: Thanos parameters that would act on it
+	// (a replica label) are refused.
+	Label  string
+	Logger *slog.Logger
 }
 
 // DefaultMaxFilteredBytes is MaxFilteredBytes's default.
@@ -67,7 +73,10 @@ func New(opts Options) *Handler {
 	if opts.MaxFilteredBytes <= 0 {
 		opts.MaxFilteredBytes = DefaultMaxFilteredBytes
 	}
-	h := &Handler{opts: opts, enforcer: promenforce.NewWithLimits(opts.QueryLimits)}
+	if opts.Dialect == "" {
+		opts.Dialect = promenforce.DialectPrometheus3
+	}
+	h := &Handler{opts: opts, enforcer: promenforce.NewForDialect(opts.QueryLimits, opts.Dialect)}
 	h.up = proxy.NewUpstream(opts.Upstream, "the upstream Prometheus API", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
 		Upstream: h.up,
@@ -78,6 +87,7 @@ func New(opts Options) *Handler {
 		},
 	}
 	h.routes = routeTable(h.serveFiltered)
+	prepareThanos(h.routes, thanosChecker{enforcer: h.enforcer, label: opts.Label})
 	return h
 }
 
