@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -47,6 +48,11 @@ func (tp thanosChecker) check(ps url.Values) *proxy.Error {
 				return proxy.BadData("parameter %q: %q is not a boolean (true or false)", name, v)
 			}
 		}
+	}
+	// The rules API's type: Prometheus lowercases it, Thanos uppercases it
+	// and also knows "all"; only the values both read alike pass.
+	if v, ok := single(ps, "type"); ok && v != "" && !strings.EqualFold(v, "alert") && !strings.EqualFold(v, "record") {
+		return proxy.BadData("parameter \"type\": %q is not alert or record", v)
 	}
 	if v, ok := single(ps, "engine"); ok && v != "prometheus" && v != "thanos" {
 		return proxy.BadData("parameter \"engine\": %q is not a Thanos engine (prometheus or thanos)", v)

@@ -1,6 +1,7 @@
 package promproxy
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,7 +15,17 @@ import (
 // the end-to-end matrix against a real Thanos Query is TestE2E's
 // "thanos parameters".
 func TestThanosParameterValues(t *testing.T) {
-	up := &fakeUpstream{}
+	up := &fakeUpstream{respond: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/rules":
+			_, _ = io.WriteString(w, `{"status":"success","data":{"groups":[]}}`)
+		case "/api/v1/alerts":
+			_, _ = io.WriteString(w, `{"status":"success","data":{"alerts":[]}}`)
+		default:
+			_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+		}
+	}}
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
 	base, _ := url.Parse(srv.URL)
@@ -47,6 +58,9 @@ func TestThanosParameterValues(t *testing.T) {
 		{"/api/v1/query", []string{"storeMatch[]", `{cluster=`}, 400},
 		{"/api/v1/label/namespace/values", []string{"dedup", "no"}, 400},
 		{"/api/v1/alerts", []string{"partial_response", "perhaps"}, 400},
+		{"/api/v1/rules", []string{"type", "alert"}, 200},
+		{"/api/v1/rules", []string{"type", "RECORD"}, 200},
+		{"/api/v1/rules", []string{"type", "all"}, 400},
 		{"/api/v1/query", []string{"shard_info", `{"shardIndex":0}`}, 400},
 	} {
 		ps := form(tc.kv...)
