@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,9 @@ func (e *e2e) queryError(t *testing.T, base string, c caller, m, q string) (int,
 // The dialect comes from the backend's buildinfo (auto), or from
 // configuration, which wins.
 func dialectMatrix(t *testing.T, e *e2e) {
+	if e.backend.dialect == promenforce.DialectPrometheus3 {
+		checkPrometheus3Version(t, e)
+	}
 	const hw = `sum(holt_winters(tollgate_demo_namespace_marker[10m], 0.5, 0.5))`
 	for _, m := range methods {
 		if e.backend.dialect == promenforce.DialectPrometheus2 {
@@ -316,5 +320,36 @@ func partialResponse(t *testing.T, e *e2e) {
 		if code == 200 || bytes.Contains(body, []byte(`"result"`)) {
 			t.Errorf("%s partial_response=false with a store down: %d %s, want an error", m, code, body)
 		}
+	}
+}
+
+// checkPrometheus3Version: the Prometheus 3 under test is the one whose
+// parser Tollgate links (go.mod's github.com/prometheus/prometheus
+// v0.3XX.Y is Prometheus 3.XX.Y), and its build is stamped with that
+// version, which auto detection reads (make's PROM3_VERSION).
+func checkPrometheus3Version(t *testing.T, e *e2e) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build information in the test binary")
+	}
+	var pin string
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/prometheus/prometheus" {
+			pin = m.Version
+		}
+	}
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(pin, "v%d.%d.%d", &major, &minor, &patch); err != nil || major != 0 || minor < 300 {
+		t.Fatalf("unexpected Prometheus module version %q", pin)
+	}
+	want := fmt.Sprintf("3.%d.%d", minor-300, patch)
+	var r struct {
+		Data struct {
+			Version string `json:"version"`
+		} `json:"data"`
+	}
+	_, body := e.send(t, e.direct, anonymous, http.MethodGet, "/api/v1/status/buildinfo", nil)
+	if err := json.Unmarshal(body, &r); err != nil || r.Data.Version != want {
+		t.Errorf("Prometheus 3 under test reports version %q (%s), want %s, the pin %s: rebuild with make prometheus3 after changing PROM3_VERSION", r.Data.Version, body, want, pin)
 	}
 }
