@@ -221,6 +221,9 @@ func utf8Suite(t *testing.T, e *e2e) {
 // series; the refused ones never reach Thanos.
 func thanosParamMatrix(t *testing.T, e *e2e) {
 	const q = `sum(tollgate_demo_namespace_marker)`
+	// storeMatch[] selects stores by their address (__address__).
+	storeEU := `{__address__="` + e.be.thanos.Sidecars[thanosEU].GRPC + `"}`
+	storeUS := `{__address__="` + e.be.thanos.Sidecars[thanosUS].GRPC + `"}`
 	for _, tc := range []struct {
 		params []string
 		want   float64 // payments' sum; -1: refused with status
@@ -237,9 +240,9 @@ func thanosParamMatrix(t *testing.T, e *e2e) {
 		{[]string{"engine", "thanos"}, 3, 200},
 		{[]string{"engine", "prometheus"}, 3, 200},
 		{[]string{"engine", "thanos", "analyze", "true"}, 3, 200},
-		{[]string{"storeMatch[]", `{cluster="` + thanosEU + `"}`}, 3, 200},
-		{[]string{"storeMatch[]", `{cluster="` + thanosUS + `"}`}, 0, 200},
-		{[]string{"storeMatch[]", `{cluster=~".+"}`, "dedup", "false", "engine", "thanos"}, 3, 200},
+		{[]string{"storeMatch[]", storeEU}, 3, 200},
+		{[]string{"storeMatch[]", storeUS}, 0, 200},
+		{[]string{"storeMatch[]", storeUS, "storeMatch[]", storeEU, "dedup", "false", "engine", "thanos"}, 3, 200},
 		{[]string{"replicaLabels[]", "namespace", "dedup", "true"}, -1, 403},
 		{[]string{"dedup", "sometimes"}, -1, 400},
 		{[]string{"engine", "vm"}, -1, 400},
@@ -282,7 +285,7 @@ func thanosParamMatrix(t *testing.T, e *e2e) {
 	}
 	// The series and label endpoints take them too, confined the same way.
 	var ns []string
-	_ = json.Unmarshal(e.ok(t, payments, http.MethodGet, "/api/v1/label/namespace/values", url.Values{"dedup": {"false"}, "storeMatch[]": {`{cluster=~".+"}`}}), &ns)
+	_ = json.Unmarshal(e.ok(t, payments, http.MethodGet, "/api/v1/label/namespace/values", url.Values{"dedup": {"false"}, "storeMatch[]": {`{__address__=~".+"}`}}), &ns)
 	if !slices.Equal(ns, paymentsNS) {
 		t.Errorf("label values with Thanos parameters: %v, want %v", ns, paymentsNS)
 	}

@@ -28,9 +28,10 @@ import (
 //     series; but naming the tenancy label would erase it from answers that
 //     Tollgate and the tenant rely on to tell namespaces apart, so it is
 //     refused, as is __name__.
-//   - storeMatch[]: selects the stores queried by their external labels;
-//     Thanos parses it as a series selector, so it is held to the query
-//     bounds and must parse.
+//   - storeMatch[]: selects the stores queried by their address
+//     (__address__); Thanos parses it as a series selector, so it is held
+//     to the query bounds and must parse. It cannot widen a query; a tenant
+//     can learn from it which store addresses exist.
 //
 // A partial answer (partial_response=true and a store down) carries the
 // store's failure in "warnings", which pass through untouched. It is not
