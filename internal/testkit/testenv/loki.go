@@ -71,12 +71,15 @@ func StartLoki(t testing.TB) *Loki {
 	t.Helper()
 	bin := LokiBinary(t)
 	dir := t.TempDir()
-	httpPort, grpcPort := freePort(t), freePort(t)
 	cfgPath := filepath.Join(dir, "loki.yaml")
-	if err := os.WriteFile(cfgPath, []byte(lokiserver.Config(dir, httpPort, grpcPort)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l := &Loki{URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort), Dir: dir}
-	startServer(t, "loki", bin, []string{"-config.file=" + cfgPath}, dir, l.URL+"/ready", 90*time.Second)
+	l := &Loki{Dir: dir}
+	startServer(t, "loki", bin, dir, 90*time.Second, func() ([]string, string) {
+		httpPort, grpcPort := freePort(t), freePort(t)
+		if err := os.WriteFile(cfgPath, []byte(lokiserver.Config(dir, httpPort, grpcPort)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l.URL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+		return []string{"-config.file=" + cfgPath}, l.URL + "/ready"
+	})
 	return l
 }

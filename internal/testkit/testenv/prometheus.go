@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,17 +85,19 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		t.Fatal(err)
 	}
 
-	addr := FreeAddr(t)
-	args := append([]string{
-		"--config.file=" + cfgPath,
-		"--storage.tsdb.path=" + data,
-		"--storage.tsdb.retention.time=30d",
-		"--web.listen-address=" + addr,
-		"--web.enable-admin-api",
-		"--log.level=warn",
-	}, opts.Args...)
-	url := "http://" + addr
-	startServer(t, "prometheus", prom, args, dir, url+"/-/ready", 60*time.Second)
+	var url string
+	startServer(t, "prometheus", prom, dir, 60*time.Second, func() ([]string, string) {
+		addr := FreeAddr(t)
+		url = "http://" + addr
+		return append([]string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + data,
+			"--storage.tsdb.retention.time=30d",
+			"--web.listen-address=" + addr,
+			"--web.enable-admin-api",
+			"--log.level=warn",
+		}, opts.Args...), url + "/-/ready"
+	})
 	return &Prometheus{URL: url, Dir: dir}
 }
 
@@ -153,10 +156,34 @@ func prometheusConfig(t testing.TB, opts PrometheusOptions, dir string) string {
 	return cfg
 }
 
-// startServer starts a backend process in dir, waits until readyURL answers
-// 200, and stops it (SIGTERM, then SIGKILL of its process group) when the
-// test ends. Its output is shown only when the test failed.
-func startServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) {
+// startServer starts a backend process in dir, waits until its readiness
+// URL answers 200, and stops it (SIGTERM, then SIGKILL of its process group)
+// when the test ends. Its output is shown only when the test failed.
+//
+// launch returns the arguments and readiness URL, built from ports chosen
+// by the call: a port is free when chosen but may be taken (by another
+// test's server, or an outgoing connection's ephemeral port) before the
+// server binds it, so a server that exits with "address already in use" is
+// launched again, with new ports, up to three times.
+func startServer(t testing.TB, name, bin, dir string, timeout time.Duration, launch func() (args []string, readyURL string)) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		args, readyURL := launch()
+		err := tryStartServer(t, name, bin, args, dir, readyURL, timeout)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %v; starting it again on other ports", name, err)
+	}
+}
+
+// errPortTaken: a port was taken between choosing and binding it.
+var errPortTaken = errors.New("a port chosen for it was taken before it bound it")
+
+func tryStartServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) error {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -164,7 +191,7 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 	// Pdeathsig).
 	p, err := childproc.Start(cmd, childproc.Options{Name: name})
 	if err != nil {
-		t.Fatalf("starting %s: %v", name, err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	// The cleanup waits for the exit, which childproc sees even when the
 	// process died before it was ready: it never waits until the test
@@ -176,8 +203,12 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 		}
 	})
 	if err := waitReady(readyURL, p, timeout); err != nil {
-		t.Fatalf("%s did not become ready: %v\n%s", name, err, p.Output())
+		if strings.Contains(p.Output(), "address already in use") {
+			return fmt.Errorf("%s: %w", name, errPortTaken)
+		}
+		return fmt.Errorf("%s did not become ready: %w\n%s", name, err, p.Output())
 	}
+	return nil
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.

@@ -37,17 +37,20 @@ type Sidecar struct {
 // is ready. It is stopped when the test ends.
 func StartSidecar(t testing.TB, prom *Prometheus) *Sidecar {
 	t.Helper()
-	grpcAddr, httpAddr := FreeAddr(t), FreeAddr(t)
-	args := []string{
-		"sidecar",
-		"--prometheus.url=" + prom.URL,
-		"--tsdb.path=" + prom.Dir + "/data",
-		"--grpc-address=" + grpcAddr,
-		"--http-address=" + httpAddr,
-		"--log.level=warn",
-	}
-	startServer(t, "thanos sidecar", ThanosBinary(t), args, t.TempDir(), "http://"+httpAddr+"/-/ready", 60*time.Second)
-	return &Sidecar{GRPC: grpcAddr}
+	s := &Sidecar{}
+	startServer(t, "thanos sidecar", ThanosBinary(t), t.TempDir(), 60*time.Second, func() ([]string, string) {
+		httpAddr := FreeAddr(t)
+		s.GRPC = FreeAddr(t)
+		return []string{
+			"sidecar",
+			"--prometheus.url=" + prom.URL,
+			"--tsdb.path=" + prom.Dir + "/data",
+			"--grpc-address=" + s.GRPC,
+			"--http-address=" + httpAddr,
+			"--log.level=warn",
+		}, "http://" + httpAddr + "/-/ready"
+	})
+	return s
 }
 
 // ThanosQuery is a running Thanos Query.
@@ -72,23 +75,25 @@ type ThanosQueryOptions struct {
 // stopped when the test ends.
 func StartThanosQuery(t testing.TB, opts ThanosQueryOptions) *ThanosQuery {
 	t.Helper()
-	grpcAddr, httpAddr := FreeAddr(t), FreeAddr(t)
-	args := []string{
-		"query",
-		"--grpc-address=" + grpcAddr,
-		"--http-address=" + httpAddr,
-		"--query.replica-label=replica",
-		"--log.level=warn",
-	}
-	for _, e := range opts.Endpoints {
-		args = append(args, "--endpoint="+e)
-	}
-	for _, e := range opts.StrictEndpoints {
-		args = append(args, "--endpoint-strict="+e)
-	}
-	args = append(args, opts.Args...)
-	q := &ThanosQuery{URL: "http://" + httpAddr}
-	startServer(t, "thanos query", ThanosBinary(t), args, t.TempDir(), q.URL+"/-/ready", 60*time.Second)
+	q := &ThanosQuery{}
+	startServer(t, "thanos query", ThanosBinary(t), t.TempDir(), 60*time.Second, func() ([]string, string) {
+		httpAddr := FreeAddr(t)
+		q.URL = "http://" + httpAddr
+		args := []string{
+			"query",
+			"--grpc-address=" + FreeAddr(t),
+			"--http-address=" + httpAddr,
+			"--query.replica-label=replica",
+			"--log.level=warn",
+		}
+		for _, e := range opts.Endpoints {
+			args = append(args, "--endpoint="+e)
+		}
+		for _, e := range opts.StrictEndpoints {
+			args = append(args, "--endpoint-strict="+e)
+		}
+		return append(args, opts.Args...), q.URL + "/-/ready"
+	})
 	if err := q.waitStores(len(opts.Endpoints), 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
