@@ -22,17 +22,22 @@ SLOTH_VERSION := v0.16.0
 # built from tools/prometheus3 at the main module's Prometheus pin. `go build`
 # leaves the version empty, so it is stamped: status/buildinfo must report it
 # for the dialect detection. Keep PROM3_VERSION in step with the pin
-# (github.com/prometheus/prometheus v0.3XX.Y is Prometheus 3.XX.Y).
+# (github.com/prometheus/prometheus v0.3XX.Y is Prometheus 3.XX.Y; TestE2E
+# checks it). About 15 minutes of CPU cold (docs/operations.md).
 PROM3   := .cache/bin/prometheus3
 PROMTOOL3 := .cache/bin/promtool3
 PROM3_VERSION := 3.16.0
 PROM3_LDFLAGS := -s -w -X github.com/prometheus/common/version.Version=$(PROM3_VERSION)
+# remove_all_sd leaves out every service discovery but file and HTTP (the
+# tests use static targets): no cloud SDKs or client-go to compile, half the
+# binary.
+PROM3_TAGS := netgo,remove_all_sd
 # The real Thanos (sidecar and query over the Prometheus 3 "clusters"), built
 # from tools/thanos. Thanos v0.42.5 needs Go >= 1.26.10: GOTOOLCHAIN=auto is
 # set for this build only (tools/thanos/go.mod names go1.26.11, fetched from
 # the module proxy once), never for the main module. netgo,slicelabels are
 # Thanos' release build tags; without slicelabels the sidecar crashes on its
-# first gRPC call.
+# first gRPC call. About 8.5 minutes of CPU cold.
 THANOS  := .cache/bin/thanos
 THANOS_VERSION := 0.42.5
 THANOS_LDFLAGS := -s -w -X github.com/prometheus/common/version.Version=$(THANOS_VERSION)
@@ -72,8 +77,8 @@ prometheus3: $(PROM3)
 # first one's build cache.
 $(PROM3) $(PROMTOOL3) &: tools/prometheus3/go.mod tools/prometheus3/go.sum
 	@echo "building Prometheus $(PROM3_VERSION) and promtool into .cache/bin (cached; takes several minutes the first time)"
-	cd tools/prometheus3 && $(GO) build -trimpath -tags netgo -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROM3) github.com/prometheus/prometheus/cmd/prometheus
-	cd tools/prometheus3 && $(GO) build -trimpath -tags netgo -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROMTOOL3) github.com/prometheus/prometheus/cmd/promtool
+	cd tools/prometheus3 && $(GO) build -trimpath -tags $(PROM3_TAGS) -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROM3) github.com/prometheus/prometheus/cmd/prometheus
+	cd tools/prometheus3 && $(GO) build -trimpath -tags $(PROM3_TAGS) -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROMTOOL3) github.com/prometheus/prometheus/cmd/promtool
 
 ## thanos: build the real Thanos into .cache/bin/thanos
 thanos: $(THANOS)
