@@ -139,8 +139,8 @@ auth:
 `
 
 // gatewayFor starts another Tollgate with the suite's configuration in
-// front of url, with more configuration appended (indented under
-// upstreams, e.g. a dialect).
+// front of url; upstreams holds more keys of the upstreams mapping (e.g.
+// ", prometheus_dialect: prometheus2").
 func gatewayFor(tb testing.TB, url, upstreams string) string {
 	tb.Helper()
 	yaml := strings.Replace(e2eGateway, "upstreams: {prometheus: %[1]q}", "upstreams: {prometheus: %[1]q"+upstreams+"}", 1)
