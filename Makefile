@@ -35,16 +35,40 @@ HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION
 	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
 # The container image `make image` builds (Dockerfile), with docker or podman.
 IMAGE   ?= ghcr.io/tollgate-dev/tollgate:$(VERSION)
+# The real Prometheus 3 server and promtool (end-to-end backends next to the
+# Debian Prometheus 2.42, and the UTF-8 backfill promtool 2.42 cannot do),
+# built from tools/prometheus3 at the main module's Prometheus pin. `go build`
+# leaves the version empty, so it is stamped: status/buildinfo must report it
+# for the dialect detection. Keep PROM3_VERSION in step with the pin
+# (github.com/prometheus/prometheus v0.3XX.Y is Prometheus 3.XX.Y; TestE2E
+# checks it). About 15 minutes of CPU cold (docs/operations.md).
+PROM3   := .cache/bin/prometheus3
+PROMTOOL3 := .cache/bin/promtool3
+PROM3_VERSION := 3.16.0
+PROM3_LDFLAGS := -s -w -X github.com/prometheus/common/version.Version=$(PROM3_VERSION)
+# remove_all_sd leaves out every service discovery but file and HTTP (the
+# tests use static targets): no cloud SDKs or client-go to compile, half the
+# binary.
+PROM3_TAGS := netgo,remove_all_sd
+# The real Thanos (sidecar and query over the Prometheus 3 "clusters"), built
+# from tools/thanos. Thanos v0.42.5 needs Go >= 1.26.10: GOTOOLCHAIN=auto is
+# set for this build only (tools/thanos/go.mod names go1.26.11, fetched from
+# the module proxy once), never for the main module. netgo,slicelabels are
+# Thanos' release build tags; without slicelabels the sidecar crashes on its
+# first gRPC call. About 8.5 minutes of CPU cold.
+THANOS  := .cache/bin/thanos
+THANOS_VERSION := 0.42.5
+THANOS_LDFLAGS := -s -w -X github.com/prometheus/common/version.Version=$(THANOS_VERSION)
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki sloth promlabelproxy helm image manifests build demo-prometheus test demo bench lint fuzz licenses clean
+.PHONY: all deps loki sloth promlabelproxy helm image manifests prometheus3 thanos build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
-## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8, Sloth v0.16.0 and Helm v3.22.0 if missing (two at a time)
+## deps: install missing system packages (Debian prometheus) and build Loki v3.7.8, Sloth v0.16.0, Helm v3.22.0, Prometheus 3 and Thanos v0.42.5 if missing (two at a time)
 deps:
-	@$(MAKE) --no-print-directory -j2 $(LOKI) $(SLOTH) $(HELM)
+	@$(MAKE) --no-print-directory -j2 $(LOKI) $(SLOTH) $(HELM) $(PROM3) $(THANOS)
 	@./scripts/install-deps.sh
 
 ## loki: build the real Loki server into .cache/bin/loki
@@ -76,6 +100,24 @@ helm: $(HELM)
 $(HELM): tools/helm/go.mod tools/helm/go.sum
 	@echo "building Helm $(HELM_VERSION) into $(HELM) (cached; takes a few minutes the first time)"
 	cd tools/helm && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(HELM_LDFLAGS)' -o ../../$(HELM) helm.sh/helm/v3/cmd/helm
+
+## prometheus3: build the real Prometheus 3 and its promtool into .cache/bin/prometheus3 and .cache/bin/promtool3
+prometheus3: $(PROM3)
+
+# One recipe makes both binaries (grouped target), so that -j2 never compiles
+# the shared Prometheus packages twice at once; the second build reuses the
+# first one's build cache.
+$(PROM3) $(PROMTOOL3) &: tools/prometheus3/go.mod tools/prometheus3/go.sum
+	@echo "building Prometheus $(PROM3_VERSION) and promtool into .cache/bin (cached; takes several minutes the first time)"
+	cd tools/prometheus3 && $(GO) build -trimpath -tags $(PROM3_TAGS) -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROM3) github.com/prometheus/prometheus/cmd/prometheus
+	cd tools/prometheus3 && $(GO) build -trimpath -tags $(PROM3_TAGS) -ldflags '$(PROM3_LDFLAGS)' -o ../../$(PROMTOOL3) github.com/prometheus/prometheus/cmd/promtool
+
+## thanos: build the real Thanos into .cache/bin/thanos
+thanos: $(THANOS)
+
+$(THANOS): tools/thanos/go.mod tools/thanos/go.sum
+	@echo "building Thanos v$(THANOS_VERSION) into $(THANOS) (cached; takes several minutes the first time)"
+	cd tools/thanos && GOTOOLCHAIN=auto $(GO) build -trimpath -tags netgo,slicelabels -ldflags '$(THANOS_LDFLAGS)' -o ../../$(THANOS) github.com/thanos-io/thanos/cmd/thanos
 
 ## build: build bin/tollgate, the gateway (what a container image ships)
 build:

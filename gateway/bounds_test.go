@@ -74,7 +74,7 @@ func startBoundsStack(t *testing.T, proxyYAML string) *boundsStack {
 	t.Cleanup(promSrv.Close)
 	t.Cleanup(lokiSrv.Close)
 	cfg, _, err := config.Parse("bounds.yaml", []byte(`
-upstreams: {prometheus: "`+promSrv.URL+`", loki: "`+lokiSrv.URL+`"}
+upstreams: {prometheus: "`+promSrv.URL+`", prometheus_dialect: prometheus3, loki: "`+lokiSrv.URL+`"}
 tenancy:
   label: namespace
   admin_groups: [platform-sre]

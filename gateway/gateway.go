@@ -5,6 +5,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	costmetrics "github.com/tollgate-dev/tollgate/cost/metrics"
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/cache"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
@@ -55,6 +57,8 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		}
 		apis = append(apis, promproxy.New(promproxy.Options{
 			Upstream:         up,
+			Dialect:          promDialect(cfg, up, transport, logger),
+			Label:            cfg.Tenancy.Label,
 			Transport:        transport,
 			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
 			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
@@ -131,4 +135,35 @@ func NewTransport() *http.Transport {
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
 	return t
+}
+
+// maxDialectWait bounds the status/buildinfo request of dialect detection.
+const maxDialectWait = 5 * time.Second
+
+// promDialect resolves upstreams.prometheus_dialect. For auto it reads the
+// backend's status/buildinfo each time the gateway is built (at start, and
+// on every rebuild from configuration). A backend that cannot be read is
+// taken for the newest dialect, prometheus3: the one that accepts the
+// fewest retired functions, so a wrong guess refuses holt_winters rather
+// than sending it to a backend without it.
+func promDialect(cfg *config.File, up *url.URL, transport http.RoundTripper, logger *slog.Logger) promenforce.Dialect {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if d, err := promenforce.ParseDialect(cfg.Upstreams.PrometheusDialect); err == nil {
+		return d
+	}
+	wait := min(maxDialectWait, time.Duration(cfg.Proxy.UpstreamTimeout))
+	if wait <= 0 {
+		wait = maxDialectWait
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	info, err := promproxy.DetectDialect(ctx, up, transport, cfg.Upstreams.PrometheusOrgID)
+	if err != nil {
+		logger.Warn("could not detect the PromQL dialect of upstreams.prometheus; assuming prometheus3 (set upstreams.prometheus_dialect to choose)", "error", err)
+		return promenforce.DialectPrometheus3
+	}
+	logger.Info("detected the PromQL dialect of upstreams.prometheus", "dialect", info.Dialect, "version", info.Version, "application", info.Application)
+	return info.Dialect
 }

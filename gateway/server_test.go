@@ -26,7 +26,7 @@ func testServer(t *testing.T) (*proxy.Server, *prometheus.Registry, *int) {
 	}))
 	t.Cleanup(up.Close)
 	cfg, _, err := config.Parse("test.yaml", []byte(`
-upstreams: {prometheus: "`+up.URL+`"}
+upstreams: {prometheus: "`+up.URL+`", prometheus_dialect: prometheus3}
 tenancy:
   label: namespace
   admin_groups: [platform-sre]

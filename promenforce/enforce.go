@@ -36,8 +36,9 @@ var refusedFunctions = map[string]string{
 
 // Enforcer rewrites queries. It is safe for concurrent use.
 type Enforcer struct {
-	parser parser.Parser
-	limits querybounds.Limits
+	parser  parser.Parser
+	limits  querybounds.Limits
+	dialect Dialect
 }
 
 // New returns an Enforcer with the default query bounds whose parser
@@ -51,14 +52,25 @@ func New() *Enforcer { return NewWithLimits(querybounds.Limits{}) }
 // fields take their defaults) before they cost more than a bounded amount
 // of work.
 func NewWithLimits(l querybounds.Limits) *Enforcer {
+	return NewForDialect(l, DialectPrometheus3)
+}
+
+// NewForDialect is NewWithLimits for a backend speaking dialect d: the
+// same parser with d's function table (holt_winters on Prometheus 2).
+func NewForDialect(l querybounds.Limits, d Dialect) *Enforcer {
 	return &Enforcer{
-		limits: l.WithDefaults(),
+		limits:  l.WithDefaults(),
+		dialect: d,
 		parser: parser.NewParser(parser.Options{
 			EnableExperimentalFunctions: true,
 			EnableBinopFillModifiers:    true,
+			Functions:                   d.functions(),
 		}),
 	}
 }
+
+// Dialect returns the dialect the Enforcer accepts.
+func (e *Enforcer) Dialect() Dialect { return e.dialect }
 
 // Parser returns the parser the Enforcer uses.
 func (e *Enforcer) Parser() parser.Parser { return e.parser }
@@ -111,7 +123,7 @@ func (e *Enforcer) Parse(query string) (parser.Expr, error) {
 	}
 	expr, err := e.parser.ParseExpr(query)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, e.dialect.explain(err))
 	}
 	if err := e.checkParsed(expr); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)

@@ -52,8 +52,10 @@ const e2eRules = `groups:
 `
 
 type e2e struct {
+	backend  backend
+	be       started
 	gateway  string // Tollgate's URL
-	direct   string // Prometheus's URL
+	direct   string // the backend's URL
 	evalTime string // instant queries are evaluated at the end of the data
 	// clients by caller; the "forged" client connects from 127.0.0.2, which
 	// is loopback but not a trusted address.
@@ -77,9 +79,9 @@ var (
 )
 
 // startStack backfills two hours of the synthetic cluster, ending now, into
-// a real Prometheus with the given rules, and starts Tollgate in front of it
-// with the configuration gatewayYAML (a format string whose %[1]q is the
-// Prometheus URL). It returns both URLs and the end of the data.
+// a real Prometheus 2.42 with the given rules, and starts Tollgate in front
+// of it with the configuration gatewayYAML (a format string whose %[1]q is
+// the Prometheus URL). It returns both URLs and the end of the data.
 func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
 	tb.Helper()
 	return startStackFor(tb, 2*time.Hour, rules, gatewayYAML, args...)
@@ -89,12 +91,31 @@ func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway,
 func startStackFor(tb testing.TB, span time.Duration, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
 	tb.Helper()
 	end = time.Now().Truncate(time.Minute)
+	om := openMetricsOver(tb, synth.Default().Series(), synth.Window{Start: end.Add(-span), End: end, Step: 30 * time.Second}, "")
+	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om, Rules: rules}).URL
+	return startGateway(tb, fmt.Sprintf(gatewayYAML, append([]any{prom}, args...)...)), prom, end
+}
+
+// e2eWindow is the two hours of synthetic data that end at end.
+func e2eWindow(end time.Time) synth.Window {
+	return synth.Window{Start: end.Add(-2 * time.Hour), End: end, Step: 30 * time.Second}
+}
+
+// openMetrics renders series over the window, followed by more
+// OpenMetrics families (text without "# EOF").
+func openMetrics(tb testing.TB, series []synth.Series, end time.Time, more string) []byte {
+	tb.Helper()
+	return openMetricsOver(tb, series, e2eWindow(end), more)
+}
+
+// openMetricsOver is openMetrics over any window.
+func openMetricsOver(tb testing.TB, series []synth.Series, w synth.Window, more string) []byte {
+	tb.Helper()
 	var om bytes.Buffer
-	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-span), End: end, Step: 30 * time.Second}); err != nil {
+	if err := synth.WriteOpenMetrics(&om, series, w); err != nil {
 		tb.Fatal(err)
 	}
-	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: rules})
-	return startGateway(tb, fmt.Sprintf(gatewayYAML, append([]any{prom.URL}, args...)...)), prom.URL, end
+	return append(bytes.TrimSuffix(om.Bytes(), []byte("# EOF\n")), more+"# EOF\n"...)
 }
 
 // startGateway serves Tollgate with the given configuration on a loopback
@@ -114,9 +135,9 @@ func startGateway(tb testing.TB, yaml string) string {
 	return gw.URL
 }
 
-func setupE2E(t *testing.T) *e2e {
-	t.Helper()
-	gateway, direct, end := startStack(t, e2eRules, `
+// e2eGateway is the isolation suite's configuration; %[1]q is the
+// backend's URL.
+const e2eGateway = `
 upstreams: {prometheus: %[1]q}
 tenancy:
   label: namespace
@@ -129,16 +150,32 @@ auth:
   tokens:
     - {name: ci, sha256: %[2]q, groups: [platform-sre]}
     - {name: payments-bot, sha256: %[3]q, groups: [team-payments]}
-`, identity.HashToken(adminToken), identity.HashToken(paymentsBot))
+`
+
+// gatewayFor starts another Tollgate with the suite's configuration in
+// front of url; upstreams holds more keys of the upstreams mapping (e.g.
+// ", prometheus_dialect: prometheus2").
+func gatewayFor(tb testing.TB, url, upstreams string) string {
+	tb.Helper()
+	yaml := strings.Replace(e2eGateway, "upstreams: {prometheus: %[1]q}", "upstreams: {prometheus: %[1]q"+upstreams+"}", 1)
+	return startGateway(tb, fmt.Sprintf(yaml, url, identity.HashToken(adminToken), identity.HashToken(paymentsBot)))
+}
+
+func setupE2E(t *testing.T, b backend) *e2e {
+	t.Helper()
+	end := time.Now().Truncate(time.Minute)
+	be := b.start(t, end, e2eRules)
+	gateway, direct := gatewayFor(t, be.url, ""), be.url
 
 	forgedDialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
 	env := &e2e{
+		backend: b, be: be,
 		gateway: gateway, direct: direct,
 		evalTime: strconv.FormatInt(end.Unix(), 10),
 		trusted:  &http.Client{Timeout: 30 * time.Second},
 		forged:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: forgedDialer.DialContext}},
 	}
-	env.waitForAlerts(t)
+	env.waitForAlerts(t, b.alerts)
 	return env
 }
 
@@ -224,7 +261,7 @@ func (e *e2e) instant(t *testing.T, c caller, method, q string) map[string]float
 	return out
 }
 
-func (e *e2e) waitForAlerts(t *testing.T) {
+func (e *e2e) waitForAlerts(t *testing.T, want int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -234,18 +271,39 @@ func (e *e2e) waitForAlerts(t *testing.T) {
 				Alerts []any `json:"alerts"`
 			} `json:"data"`
 		}
-		if code == 200 && json.Unmarshal(body, &r) == nil && len(r.Data.Alerts) >= 9 {
+		if code == 200 && json.Unmarshal(body, &r) == nil && len(r.Data.Alerts) >= want {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatal("the e2e rules did not produce their 9 alerts within 30s")
+	t.Fatalf("the e2e rules did not produce their %d alerts within 30s", want)
 }
 
 var methods = []string{http.MethodGet, http.MethodPost}
 
+// TestE2E is the isolation suite, against each backend: Prometheus 2.42,
+// Prometheus 3 and Thanos Query over two clusters. The backends start in
+// parallel; each runs every check below, and what only some serve (UTF-8
+// names, Thanos' parameters and partial answers) after.
 func TestE2E(t *testing.T) {
-	e := setupE2E(t)
+	for _, b := range e2eBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			e := setupE2E(t, b)
+			isolationSuite(t, e)
+			t.Run("dialect", func(t *testing.T) { dialectMatrix(t, e) })
+			if b.utf8 {
+				t.Run("utf-8 names", func(t *testing.T) { utf8Suite(t, e) })
+			}
+			if b.thanos() {
+				t.Run("thanos parameters", func(t *testing.T) { thanosParamMatrix(t, e) })
+				t.Run("partial response", func(t *testing.T) { partialResponse(t, e) })
+			}
+		})
+	}
+}
+
+func isolationSuite(t *testing.T, e *e2e) {
 
 	t.Run("identity", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -439,7 +497,17 @@ func TestE2E(t *testing.T) {
 
 	t.Run("federate", func(t *testing.T) {
 		for _, m := range methods {
-			code, body := e.do(t, payments, m, "/federate", url.Values{"match[]": {`{__name__=~"tollgate_demo_.*"}`}})
+			params := url.Values{"match[]": {`{__name__=~"tollgate_demo_.*"}`}}
+			code, body := e.do(t, payments, m, "/federate", params)
+			if !e.backend.federate {
+				// Thanos Query has no /federate: the tenant gets the
+				// backend's own refusal, and no series.
+				wantCode, _ := e.send(t, e.direct, anonymous, http.MethodGet, "/federate", params)
+				if code != wantCode || code == 200 || bytes.Contains(body, []byte("tollgate_demo_")) {
+					t.Errorf("%s: %d %s, direct gives %d", m, code, body, wantCode)
+				}
+				continue
+			}
 			if code != 200 {
 				t.Fatalf("%s: %d %s", m, code, body)
 			}
@@ -528,7 +596,10 @@ func TestE2E(t *testing.T) {
 	})
 
 	t.Run("everything else is refused for tenants and forwarded for admins", func(t *testing.T) {
-		for _, p := range []string{"/api/v1/metadata", "/api/v1/targets", "/api/v1/status/tsdb", "/api/v1/status/config", "/api/v1/admin/tsdb/snapshot", "/api/v1/write", "/api/v1/nonexistent"} {
+		for _, p := range []string{"/api/v1/metadata", "/api/v1/targets", "/api/v1/status/tsdb", "/api/v1/status/config", "/api/v1/admin/tsdb/snapshot", "/api/v1/write", "/api/v1/nonexistent",
+			// Thanos Query's own: its stores and their external labels,
+			// query plans, its flags.
+			"/api/v1/stores", "/api/v1/query_explain", "/api/v1/query_range_explain", "/api/v1/status/flags", "/api/v1/status/runtimeinfo"} {
 			for _, m := range methods {
 				code, body := e.do(t, payments, m, p, nil)
 				var r apiResponse

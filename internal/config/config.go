@@ -127,6 +127,11 @@ type Upstreams struct {
 	// the Prometheus upstream, as Mimir and Cortex require. Client copies of
 	// the header are never forwarded.
 	PrometheusOrgID string `yaml:"prometheus_org_id"`
+	// PrometheusDialect is the PromQL the Prometheus upstream speaks:
+	// auto (default: read from its status/buildinfo at start and on
+	// reload), prometheus2, prometheus3, thanos or mimir. It decides which
+	// functions Tollgate accepts (holt_winters on Prometheus 2 only).
+	PrometheusDialect string `yaml:"prometheus_dialect"`
 	// Loki is the base URL of Loki (single binary, or the query frontend
 	// and distributor behind one gateway). Optional: without it the Loki
 	// API is not served.
@@ -311,6 +316,9 @@ func (f *File) ApplyDefaults() {
 	if f.Proxy.UpstreamTimeout == 0 {
 		f.Proxy.UpstreamTimeout = Duration(DefaultTimeout)
 	}
+	if f.Upstreams.PrometheusDialect == "" {
+		f.Upstreams.PrometheusDialect = DialectAuto
+	}
 	f.Proxy.applyBoundDefaults()
 	if f.MaxConnections == 0 {
 		f.MaxConnections = DefaultMaxConnections
@@ -352,6 +360,7 @@ func (f *File) Validate() problem.List {
 		checkURL(&ps, "upstreams.loki", f.Upstreams.Loki)
 	}
 	checkOrgID(&ps, f.Upstreams.PrometheusOrgID)
+	checkDialect(&ps, f.Upstreams.PrometheusDialect)
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
 	ps = append(ps, f.Proxy.validatePush()...)
@@ -500,4 +509,17 @@ func checkURL(ps *problem.List, path, raw string) {
 	case u.User != nil:
 		ps.Add(path, "credentials in the URL would be logged", "remove user:password from the URL")
 	}
+}
+
+// DialectAuto is upstreams.prometheus_dialect's default: the dialect is read
+// from the backend's status/buildinfo.
+const DialectAuto = "auto"
+
+// checkDialect checks upstreams.prometheus_dialect ("" is the default).
+func checkDialect(ps *problem.List, d string) {
+	switch d {
+	case "", DialectAuto, "prometheus2", "prometheus3", "thanos", "mimir":
+		return
+	}
+	ps.Add("upstreams.prometheus_dialect", fmt.Sprintf("%q is not a dialect", d), "use auto (read from the backend's status/buildinfo), prometheus2, prometheus3, thanos or mimir")
 }

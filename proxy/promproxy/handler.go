@@ -45,6 +45,12 @@ type Options struct {
 	// Cache answers query_range and the metadata endpoints from the
 	// results cache; nil for none.
 	Cache proxy.Cacher
+	// Dialect is the PromQL the upstream speaks (upstreams.prometheus_dialect,
+	// resolved; default prometheus3): it chooses the functions accepted.
+	Dialect promenforce.Dialect
+	// Label is the tenancy label: Thanos parameters that would act on it
+	// (a replica label) are refused.
+	Label string
 }
 
 // DefaultMaxFilteredBytes is MaxFilteredBytes's default.
@@ -72,7 +78,10 @@ func New(opts Options) *Handler {
 	if opts.MaxFilteredBytes <= 0 {
 		opts.MaxFilteredBytes = DefaultMaxFilteredBytes
 	}
-	h := &Handler{opts: opts, enforcer: promenforce.NewWithLimits(opts.QueryLimits)}
+	if opts.Dialect == "" {
+		opts.Dialect = promenforce.DialectPrometheus3
+	}
+	h := &Handler{opts: opts, enforcer: promenforce.NewForDialect(opts.QueryLimits, opts.Dialect)}
 	h.memo = memo.New(h.enforcer)
 	h.up = proxy.NewUpstream(opts.Upstream, "the upstream Prometheus API", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
@@ -85,6 +94,7 @@ func New(opts Options) *Handler {
 		Cache: opts.Cache,
 	}
 	h.routes = routeTable(h.serveFiltered)
+	prepareThanos(h.routes, thanosChecker{enforcer: h.enforcer, label: opts.Label})
 	return h
 }
 

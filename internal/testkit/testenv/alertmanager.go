@@ -51,17 +51,19 @@ func StartAlertmanager(t testing.TB, opts AlertmanagerOptions) *Alertmanager {
 	if err := os.WriteFile(cfgPath, []byte(opts.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := FreeAddr(t)
-	args := append([]string{
-		"--config.file=" + cfgPath,
-		"--storage.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr,
-		// An empty address turns the gossip cluster off: one instance, no
-		// port 9094 shared between parallel tests.
-		"--cluster.listen-address=",
-		"--log.level=warn",
-	}, opts.Args...)
-	url := "http://" + addr
-	startServer(t, "alertmanager", bin, args, dir, url+"/-/ready", 60*time.Second)
+	var addr, url string
+	startServer(t, "alertmanager", bin, dir, 60*time.Second, func() ([]string, string) {
+		addr = FreeAddr(t)
+		url = "http://" + addr
+		return append([]string{
+			"--config.file=" + cfgPath,
+			"--storage.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			// An empty address turns the gossip cluster off: one instance, no
+			// port 9094 shared between parallel tests.
+			"--cluster.listen-address=",
+			"--log.level=warn",
+		}, opts.Args...), url + "/-/ready"
+	})
 	return &Alertmanager{URL: url, Addr: addr, Dir: dir}
 }

@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +44,13 @@ type PrometheusOptions struct {
 	EvaluationInterval time.Duration
 	// Args are extra command-line flags.
 	Args []string
+	// Binary and Promtool are the programs to run; empty means the Debian
+	// Prometheus 2.42 and its promtool ($TOLLGATE_PROMETHEUS,
+	// $TOLLGATE_PROMTOOL, PATH). Prometheus3 sets both to Prometheus 3.
+	Binary, Promtool string
+	// ExternalLabels are the server's global external labels (what a
+	// Thanos sidecar announces for its "cluster").
+	ExternalLabels map[string]string
 }
 
 // Binary finds a program by environment variable, then on PATH. It fails
@@ -62,25 +71,69 @@ func Binary(t testing.TB, envVar, name string) string {
 // ready. It is stopped when the test ends.
 func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	t.Helper()
-	prom := Binary(t, "TOLLGATE_PROMETHEUS", "prometheus")
+	prom := opts.Binary
+	if prom == "" {
+		prom = Binary(t, "TOLLGATE_PROMETHEUS", "prometheus")
+	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	if len(opts.OpenMetrics) > 0 {
-		tool := Binary(t, "TOLLGATE_PROMTOOL", "promtool")
-		om := filepath.Join(dir, "backfill.om")
-		if err := os.WriteFile(om, opts.OpenMetrics, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(tool, "tsdb", "create-blocks-from", "openmetrics", om, data).CombinedOutput()
-		if err != nil {
-			t.Fatalf("promtool backfill: %v\n%s", err, out)
-		}
+		backfill(t, opts, dir, data)
 	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(prometheusConfig(t, opts, dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var url string
+	startServer(t, "prometheus", prom, dir, 60*time.Second, func() ([]string, string) {
+		addr := FreeAddr(t)
+		url = "http://" + addr
+		return append([]string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + data,
+			"--storage.tsdb.retention.time=30d",
+			"--web.listen-address=" + addr,
+			"--web.enable-admin-api",
+			"--log.level=warn",
+		}, opts.Args...), url + "/-/ready"
+	})
+	return &Prometheus{URL: url, Dir: dir}
+}
+
+// backfill writes opts.OpenMetrics into TSDB blocks under data with
+// promtool.
+func backfill(t testing.TB, opts PrometheusOptions, dir, data string) {
+	t.Helper()
+	tool := opts.Promtool
+	if tool == "" {
+		tool = Binary(t, "TOLLGATE_PROMTOOL", "promtool")
+	}
+	om := filepath.Join(dir, "backfill.om")
+	if err := os.WriteFile(om, opts.OpenMetrics, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "tsdb", "create-blocks-from", "openmetrics", om, data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool backfill: %v\n%s", err, out)
+	}
+}
+
+// prometheusConfig is the configuration file: evaluation interval, external
+// labels, rule files (opts.Rules is written into dir) and Alertmanagers.
+func prometheusConfig(t testing.TB, opts PrometheusOptions, dir string) string {
+	t.Helper()
 	interval := opts.EvaluationInterval
 	if interval == 0 {
 		interval = time.Second
 	}
 	cfg := fmt.Sprintf("global:\n  evaluation_interval: %s\n  scrape_interval: 1m\n", interval)
+	if len(opts.ExternalLabels) > 0 {
+		cfg += "  external_labels:\n"
+		for _, k := range slices.Sorted(maps.Keys(opts.ExternalLabels)) {
+			cfg += "    " + strconv.Quote(k) + ": " + strconv.Quote(opts.ExternalLabels[k]) + "\n"
+		}
+	}
 	ruleFiles := slices.Clone(opts.RuleFiles)
 	if opts.Rules != "" {
 		if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(opts.Rules), 0o600); err != nil {
@@ -100,29 +153,37 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 			cfg += "            - " + strconv.Quote(a) + "\n"
 		}
 	}
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	addr := FreeAddr(t)
-	args := append([]string{
-		"--config.file=" + cfgPath,
-		"--storage.tsdb.path=" + data,
-		"--storage.tsdb.retention.time=30d",
-		"--web.listen-address=" + addr,
-		"--web.enable-admin-api",
-		"--log.level=warn",
-	}, opts.Args...)
-	url := "http://" + addr
-	startServer(t, "prometheus", prom, args, dir, url+"/-/ready", 60*time.Second)
-	return &Prometheus{URL: url, Dir: dir}
+	return cfg
 }
 
-// startServer starts a backend process in dir, waits until readyURL answers
-// 200, and stops it (SIGTERM, then SIGKILL of its process group) when the
-// test ends. Its output is shown only when the test failed.
-func startServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) {
+// startServer starts a backend process in dir, waits until its readiness
+// URL answers 200, and stops it (SIGTERM, then SIGKILL of its process group)
+// when the test ends. Its output is shown only when the test failed.
+//
+// launch returns the arguments and readiness URL, built from ports chosen
+// by the call: a port is free when chosen but may be taken (by another
+// test's server, or an outgoing connection's ephemeral port) before the
+// server binds it, so a server that exits with "address already in use" is
+// launched again, with new ports, up to three times.
+func startServer(t testing.TB, name, bin, dir string, timeout time.Duration, launch func() (args []string, readyURL string)) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		args, readyURL := launch()
+		err := tryStartServer(t, name, bin, args, dir, readyURL, timeout)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %v; starting it again on other ports", name, err)
+	}
+}
+
+// errPortTaken: a port was taken between choosing and binding it.
+var errPortTaken = errors.New("a port chosen for it was taken before it bound it")
+
+func tryStartServer(t testing.TB, name, bin string, args []string, dir, readyURL string, timeout time.Duration) error {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -130,7 +191,7 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 	// Pdeathsig).
 	p, err := childproc.Start(cmd, childproc.Options{Name: name})
 	if err != nil {
-		t.Fatalf("starting %s: %v", name, err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	// The cleanup waits for the exit, which childproc sees even when the
 	// process died before it was ready: it never waits until the test
@@ -142,8 +203,12 @@ func startServer(t testing.TB, name, bin string, args []string, dir, readyURL st
 		}
 	})
 	if err := waitReady(readyURL, p, timeout); err != nil {
-		t.Fatalf("%s did not become ready: %v\n%s", name, err, p.Output())
+		if strings.Contains(p.Output(), "address already in use") {
+			return fmt.Errorf("%s: %w", name, errPortTaken)
+		}
+		return fmt.Errorf("%s did not become ready: %w\n%s", name, err, p.Output())
 	}
+	return nil
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
