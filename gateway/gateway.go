@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/amproxy"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -82,6 +83,21 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			Logger:         logger,
 		}))
 	}
+	if cfg.Upstreams.Alertmanager != "" {
+		amURL, err := url.Parse(cfg.Upstreams.Alertmanager)
+		if err != nil {
+			return nil, fmt.Errorf("upstreams.alertmanager: %w", err)
+		}
+		apis = append(apis, amproxy.New(amproxy.Options{
+			Upstream:         amURL,
+			Label:            cfg.Tenancy.Label,
+			Transport:        transport,
+			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+			Logger:           logger,
+		}))
+	}
 	if cfg.Cost != nil {
 		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
 		if err != nil {
@@ -100,7 +116,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		}
 	}
 	if len(apis) == 0 {
-		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki or both")
+		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki, upstreams.alertmanager or several")
 	}
 	opts := proxy.Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
 	if reg != nil {

@@ -113,7 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(rec, Forbidden("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
 		return
 	}
-	Dispatch(api, rec, r, access)
+	Dispatch(api, rec, r.WithContext(withUser(r.Context(), id.User)), access)
 }
 
 // serveOperations answers the probes and /metrics, which belong to no API.

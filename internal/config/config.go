@@ -121,6 +121,16 @@ type Upstreams struct {
 	// and distributor behind one gateway). Optional: without it the Loki
 	// API is not served.
 	Loki string `yaml:"loki"`
+	// Alertmanager is the base URL of Alertmanager (API v2). Optional:
+	// with it, tenants reach their alerts and silences under
+	// /alertmanager/api/v2.
+	Alertmanager string `yaml:"alertmanager"`
+	// RemoteWrite is the full URL Prometheus remote writes received on
+	// /api/v1/write are forwarded to, once checked: Mimir's /api/v1/push,
+	// Thanos Receive's /api/v1/receive. Default: upstreams.prometheus
+	// followed by /api/v1/write (Prometheus with
+	// --web.enable-remote-write-receiver).
+	RemoteWrite string `yaml:"remote_write"`
 }
 
 // Proxy tunes the query proxy. Every key is optional.
@@ -324,8 +334,8 @@ func (f *File) Validate() problem.List {
 		}
 	}
 	switch {
-	case f.Upstreams.Prometheus == "" && f.Upstreams.Loki == "":
-		ps.Add("upstreams", "names no backend", "set upstreams.prometheus to the base URL of Prometheus, Thanos Query or the Mimir query frontend (e.g. http://prometheus:9090), upstreams.loki to Loki's, or both")
+	case f.Upstreams.Prometheus == "" && f.Upstreams.Loki == "" && f.Upstreams.Alertmanager == "":
+		ps.Add("upstreams", "names no backend", "set upstreams.prometheus to the base URL of Prometheus, Thanos Query or the Mimir query frontend (e.g. http://prometheus:9090), upstreams.loki to Loki's, upstreams.alertmanager to Alertmanager's, or several")
 	case f.Upstreams.Prometheus != "":
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
 	}
@@ -336,6 +346,7 @@ func (f *File) Validate() problem.List {
 		checkURL(&ps, "upstreams.loki", f.Upstreams.Loki)
 	}
 	checkOrgID(&ps, f.Upstreams.PrometheusOrgID)
+	f.Upstreams.validateMore(&ps)
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
 	ps = append(ps, f.Proxy.validatePush()...)
