@@ -270,8 +270,10 @@ func (e *amEnv) silenceIDs(t *testing.T, c caller) []string {
 	return ids
 }
 
-func eq(name, value string) amMatcher    { return amMatcher{Name: name, Value: value, IsEqual: true} }
-func re(name, value string) amMatcher    { return amMatcher{Name: name, Value: value, IsRegex: true, IsEqual: true} }
+func eq(name, value string) amMatcher { return amMatcher{Name: name, Value: value, IsEqual: true} }
+func re(name, value string) amMatcher {
+	return amMatcher{Name: name, Value: value, IsRegex: true, IsEqual: true}
+}
 func notEq(name, value string) amMatcher { return amMatcher{Name: name, Value: value} }
 
 func TestAlertmanagerSilencesOwnOnly(t *testing.T) {

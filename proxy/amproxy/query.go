@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/matcher/parse"
+	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tollgate-dev/tollgate/proxy"

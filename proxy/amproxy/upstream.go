@@ -86,4 +86,3 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 func decodeError(what string, err error) *proxy.Error {
 	return proxy.Errorf(http.StatusBadGateway, "cannot read Alertmanager's %s answer to filter it: %v", what, err)
 }
-
