@@ -45,6 +45,10 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		if err != nil {
 			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
 		}
+		write, err := writeOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
 		apis = append(apis, promproxy.New(promproxy.Options{
 			Upstream:         up,
 			Transport:        transport,
@@ -54,6 +58,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			OrgID:            cfg.Upstreams.PrometheusOrgID,
 			QueryLimits:      cfg.Proxy.QueryLimits(),
 			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+			Write:            write,
 			Logger:           logger,
 		}))
 	}

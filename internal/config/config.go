@@ -156,6 +156,14 @@ type Proxy struct {
 	// MaxConcurrentPushes bounds the pushes decoded at once; more are
 	// answered 429.
 	MaxConcurrentPushes int64 `yaml:"max_concurrent_pushes"`
+	// MaxRemoteWriteSeries, MaxRemoteWriteSamples (samples, histograms
+	// and exemplars) and MaxRemoteWriteLabelPairs cap what one Prometheus
+	// remote write holds, counted on the wire before it is decoded. Its
+	// bytes are bounded by max_push_bytes and max_push_decompressed_bytes,
+	// and the writes decoded at once by max_concurrent_pushes, as pushes.
+	MaxRemoteWriteSeries     int64 `yaml:"max_remote_write_series"`
+	MaxRemoteWriteSamples    int64 `yaml:"max_remote_write_samples"`
+	MaxRemoteWriteLabelPairs int64 `yaml:"max_remote_write_label_pairs"`
 	// ExtraParams are additional query parameters forwarded to the upstream
 	// on the query and metadata endpoints. Unknown parameters are refused by
 	// default so that no backend-specific option can widen a query.
@@ -393,6 +401,9 @@ func (p *Proxy) pushKeys() []pushKey {
 		{"proxy.max_push_structured_metadata_pairs", &p.MaxPushStructuredMetadataPairs, DefaultMaxPushStructuredMetadataPairs, "a number of name-value pairs"},
 		{"proxy.max_push_label_bytes", &p.MaxPushLabelBytes, DefaultMaxPushLabelBytes, "a size in bytes"},
 		{"proxy.max_concurrent_pushes", &p.MaxConcurrentPushes, DefaultMaxConcurrentPushes, "a number of pushes"},
+		{"proxy.max_remote_write_series", &p.MaxRemoteWriteSeries, DefaultMaxRemoteWriteSeries, "a number of series"},
+		{"proxy.max_remote_write_samples", &p.MaxRemoteWriteSamples, DefaultMaxRemoteWriteSamples, "a number of samples"},
+		{"proxy.max_remote_write_label_pairs", &p.MaxRemoteWriteLabelPairs, DefaultMaxRemoteWriteLabelPairs, "a number of name-value pairs"},
 	}
 }
 

@@ -14,3 +14,12 @@ func (u Upstreams) validateMore(ps *problem.List) {
 		}
 	}
 }
+
+// Remote-write defaults. Prometheus sends at most 2,000 samples per
+// request by default (queue_config.max_samples_per_send); these admit
+// fifty times that, and keep a decoded request within a few hundred MiB.
+const (
+	DefaultMaxRemoteWriteSeries     = 100_000
+	DefaultMaxRemoteWriteSamples    = 1_000_000
+	DefaultMaxRemoteWriteLabelPairs = 2_000_000
+)

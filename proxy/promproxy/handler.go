@@ -40,7 +40,9 @@ type Options struct {
 	// MaxFilteredBytes bounds the rules and alerts answers read to filter
 	// them (default 32 MiB).
 	MaxFilteredBytes int64
-	Logger           *slog.Logger
+	// Write configures remote write (/api/v1/write).
+	Write  WriteOptions
+	Logger *slog.Logger
 }
 
 // DefaultMaxFilteredBytes is MaxFilteredBytes's default.
@@ -54,6 +56,7 @@ type Handler struct {
 	enforcer *promenforce.Enforcer
 	backend  *proxy.Backend
 	routes   map[string]*proxy.Route
+	writer   *writer
 }
 
 // New builds a Handler.
@@ -73,11 +76,14 @@ func New(opts Options) *Handler {
 		Upstream: h.up,
 		Timeout:  opts.Timeout,
 		Decorate: h.setOrgID,
-		Admin: func(string) (bool, []string, time.Duration) {
-			return true, adminHeaders, opts.Timeout
+		// Admins' remote writes are checked and re-encoded like
+		// anyone's; the rest of their requests pass unrewritten.
+		Admin: func(p string) (bool, []string, time.Duration) {
+			return p != routeWrite, adminHeaders, opts.Timeout
 		},
 	}
-	h.routes = routeTable(h.serveFiltered)
+	h.writer = h.newWriter()
+	h.routes = routeTable(h.serveFiltered, h.serveWrite)
 	return h
 }
 

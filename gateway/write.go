@@ -1,0 +1,37 @@
+package gateway
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/proxy/promproxy"
+	"github.com/tollgate-dev/tollgate/proxy/remotewrite"
+)
+
+// writeOptions configures the Prometheus API's remote-write endpoint: the
+// receiver (upstreams.remote_write, or the Prometheus upstream's
+// /api/v1/write) and the push path's limits.
+func writeOptions(cfg *config.File) (promproxy.WriteOptions, error) {
+	p := cfg.Proxy
+	o := promproxy.WriteOptions{
+		Label:      cfg.Tenancy.Label,
+		MaxBytes:   p.MaxPushBytes,
+		Concurrent: p.MaxConcurrentPushes,
+		Limits: remotewrite.Limits{
+			Decompressed: ingest.Limit{Max: p.MaxPushDecompressedBytes, Key: "proxy.max_push_decompressed_bytes"},
+			Series:       ingest.Limit{Max: p.MaxRemoteWriteSeries, Key: "proxy.max_remote_write_series"},
+			Samples:      ingest.Limit{Max: p.MaxRemoteWriteSamples, Key: "proxy.max_remote_write_samples"},
+			Labels:       ingest.Limit{Max: p.MaxRemoteWriteLabelPairs, Key: "proxy.max_remote_write_label_pairs"},
+		},
+	}
+	if cfg.Upstreams.RemoteWrite != "" {
+		u, err := url.Parse(cfg.Upstreams.RemoteWrite)
+		if err != nil {
+			return o, fmt.Errorf("upstreams.remote_write: %w", err)
+		}
+		o.URL = u
+	}
+	return o, nil
+}

@@ -1,0 +1,152 @@
+package promproxy
+
+import (
+	"bytes"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/proxy/remotewrite"
+	"github.com/tollgate-dev/tollgate/proxy/upstream"
+)
+
+const routeWrite = "/api/v1/write"
+
+// WriteOptions configure the remote-write endpoint, /api/v1/write.
+type WriteOptions struct {
+	// URL is where checked writes go (upstreams.remote_write); nil means
+	// Upstream followed by /api/v1/write.
+	URL *url.URL
+	// Label is the enforced label (tenancy.label).
+	Label string
+	// MaxBytes caps the body as sent (proxy.max_push_bytes).
+	MaxBytes int64
+	// Limits bound the decompressed body and what it holds.
+	Limits remotewrite.Limits
+	// Concurrent bounds the writes decoded at once
+	// (proxy.max_concurrent_pushes).
+	Concurrent int64
+}
+
+// writer is the remote-write endpoint's state.
+type writer struct {
+	opts WriteOptions
+	up   *upstream.Upstream
+	gate *ingest.Gate
+}
+
+func (h *Handler) newWriter() *writer {
+	o := h.opts.Write
+	target := o.URL
+	if target == nil {
+		u := *h.opts.Upstream
+		u.Path = strings.TrimSuffix(u.Path, "/") + routeWrite
+		target = &u
+	}
+	return &writer{
+		opts: o,
+		up:   proxy.NewUpstream(target, "the remote-write receiver", h.opts.Transport, h.opts.Logger, h),
+		gate: ingest.NewGate(ingest.Limit{Max: o.Concurrent, Key: "proxy.max_concurrent_pushes"}, "writes"),
+	}
+}
+
+// serveWrite checks a remote write (protocol 1.0) series by series against
+// the writer's tenants and forwards it re-encoded, or refuses it whole:
+// one foreign series and nothing is written. Admins' writes are checked
+// too (for their form and limits), and may name any namespace.
+func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
+	r := c.Request
+	if r.Method != http.MethodPost {
+		e := proxy.Errorf(http.StatusMethodNotAllowed, "method %s is not allowed on the remote-write endpoint; use POST", r.Method)
+		e.Header = http.Header{"Allow": {http.MethodPost}}
+		return e
+	}
+	if err := checkWriteHeaders(r); err != nil {
+		return err
+	}
+	// The slot is taken before the body is read: the body is where a
+	// write's memory goes.
+	leave, err := h.writer.gate.Enter()
+	if err != nil {
+		e := proxy.Errorf(http.StatusTooManyRequests, "remote write refused, nothing was written: %s", err)
+		e.Header = http.Header{"Retry-After": {"1"}}
+		return e
+	}
+	defer leave()
+	o := h.writer.opts
+	sent := ingest.Limit{Max: o.MaxBytes, Key: "proxy.max_push_bytes"}
+	block, err := ingest.ReadBody(r.Body, r.ContentLength, sent, "bytes in the remote write as sent")
+	if err != nil {
+		return writeError(err)
+	}
+	req, err := remotewrite.Decode(block, o.Limits)
+	if err == nil {
+		err = remotewrite.Check(req, o.Label, c.Access)
+	}
+	if err != nil {
+		return writeError(err)
+	}
+	if len(req.Timeseries) == 0 && len(req.Metadata) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	body, err := remotewrite.Encode(req)
+	if err != nil {
+		return proxy.Errorf(http.StatusInternalServerError, "%s", err)
+	}
+	return h.forwardWrite(w, c, body)
+}
+
+// checkWriteHeaders accepts remote write 1.0 only: protobuf, snappy.
+func checkWriteHeaders(r *http.Request) *proxy.Error {
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/x-protobuf" {
+		return proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; remote write sends application/x-protobuf", r.Header.Get("Content-Type"))
+	}
+	if p := params["proto"]; (p != "" && p != "prometheus.WriteRequest") || strings.HasPrefix(r.Header.Get("X-Prometheus-Remote-Write-Version"), "2.") {
+		return proxy.Errorf(http.StatusUnsupportedMediaType, "remote write 2.0 (%s) is not supported by Tollgate; configure the sender with protobuf_message: prometheus.WriteRequest (remote write 1.0)", p)
+	}
+	if enc := r.Header.Get("Content-Encoding"); enc != "snappy" {
+		return proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q is not supported; remote write sends snappy", enc)
+	}
+	return nil
+}
+
+// forwardWrite sends the re-encoded request. The org ID is Tollgate's,
+// never the client's.
+func (h *Handler) forwardWrite(w http.ResponseWriter, c *proxy.Call, body []byte) *proxy.Error {
+	ctx, cancel := upstream.WithTimeout(c.Request.Context(), h.opts.Timeout)
+	defer cancel()
+	target := h.writer.up.URL("")
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return proxy.Errorf(http.StatusInternalServerError, "building the remote-write request: %v", err)
+	}
+	upstream.CopyHeaders(out.Header, c.Request.Header, upstream.Forwarded())
+	out.Header.Set("Content-Type", "application/x-protobuf")
+	out.Header.Set("Content-Encoding", "snappy")
+	out.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	h.setOrgID(out, c.Access)
+	h.writer.up.ProxyConfined(w, out)
+	return nil
+}
+
+// writeError is the answer to a write refused on the way.
+func writeError(err error) *proxy.Error {
+	var le *ingest.LimitError
+	var ref *remotewrite.Refusal
+	switch {
+	case errors.As(err, &ref):
+		return proxy.Forbidden("%s", ref)
+	case errors.As(err, &le):
+		return proxy.Errorf(http.StatusRequestEntityTooLarge, "remote write refused, nothing was written: %s", le)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return proxy.Errorf(http.StatusRequestTimeout, "remote write refused, nothing was written: the body did not arrive in time (proxy.body_read_timeout)")
+	}
+	return proxy.BadData("remote write refused, nothing was written: %s", err)
+}
