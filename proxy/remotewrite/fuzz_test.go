@@ -1,0 +1,132 @@
+package remotewrite
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/tenancy"
+)
+
+func testAccess(t testing.TB, groups ...string) tenancy.Access {
+	t.Helper()
+	tn, err := tenancy.New(tenancy.Config{
+		Label:       "namespace",
+		AdminGroups: []string{"sre"},
+		Tenants: []tenancy.TenantConfig{
+			{Name: "payments", Groups: []string{"payments"}, Namespaces: []string{"team-payments-prod", "team-payments-*-eu"}, DefaultNamespace: "team-payments-prod"},
+			{Name: "search", Groups: []string{"search"}, Namespaces: []string{"team-search-prod"}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.Resolve(groups)
+}
+
+func testLimits() Limits {
+	return Limits{
+		Decompressed: ingest.Limit{Max: 1 << 20, Key: "proxy.max_push_decompressed_bytes"},
+		Series:       ingest.Limit{Max: 1000, Key: "proxy.max_remote_write_series"},
+		Samples:      ingest.Limit{Max: 10000, Key: "proxy.max_remote_write_samples"},
+		Labels:       ingest.Limit{Max: 10000, Key: "proxy.max_remote_write_label_pairs"},
+	}
+}
+
+func seed(t testing.TB, ts ...prompb.TimeSeries) []byte {
+	t.Helper()
+	raw, err := (&prompb.WriteRequest{Timeseries: ts}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func ls(kv ...string) []prompb.Label {
+	var out []prompb.Label
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, prompb.Label{Name: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+// FuzzRemoteWrite: whatever the body, a request Tollgate accepts from
+// payments writes, once re-encoded, only series whose namespace label is
+// given once and is one of payments' namespaces, and exemplars that name
+// no other namespace.
+func FuzzRemoteWrite(f *testing.F) {
+	sample := []prompb.Sample{{Value: 1, Timestamp: 1}}
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up", "namespace", "team-payments-prod"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up", "namespace", ""), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up", "namespace", "team-payments-x-eu"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up", "namespace", "team-search-prod"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("namespace", "", "namespace", "team-search-prod"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("namespace", "team-payments-prod"), Exemplars: []prompb.Exemplar{{Labels: ls("namespace", "team-search-prod")}}}), false)
+	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x0f, 0x00}, true)
+	access := testAccess(f, "payments")
+	lim := testLimits()
+	f.Fuzz(func(t *testing.T, data []byte, block bool) {
+		if !block {
+			data = snappy.Encode(nil, data)
+		}
+		req, err := Decode(data, lim)
+		if err != nil {
+			return
+		}
+		if err := Check(req, "namespace", access); err != nil {
+			return
+		}
+		out, err := Encode(req)
+		if err != nil {
+			t.Fatalf("re-encoding an accepted request: %v", err)
+		}
+		sent, err := Decode(out, lim)
+		if err != nil {
+			t.Fatalf("the re-encoded request does not decode: %v", err)
+		}
+		if len(sent.Metadata) != 0 {
+			t.Errorf("a tenant's metadata is forwarded: %v", sent.Metadata)
+		}
+		for _, ts := range sent.Timeseries {
+			ns, n := value(ts.Labels, "namespace")
+			if n != 1 || !access.Scope.Matches(ns) {
+				t.Fatalf("accepted series %v is outside payments' namespaces", ts.Labels)
+			}
+			for _, ex := range ts.Exemplars {
+				if v, n := value(ex.Labels, "namespace"); n > 1 || (n == 1 && v != ns) {
+					t.Fatalf("accepted exemplar %v names another namespace than its series %q", ex.Labels, ns)
+				}
+			}
+		}
+	})
+}
+
+func TestCheckDefaultAndRefusal(t *testing.T) {
+	req := &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
+		{Labels: ls("__name__", "a", "pod", "p")},
+		{Labels: ls("__name__", "b", "namespace", "team-payments-x-eu")},
+	}}
+	if err := Check(req, "namespace", testAccess(t, "payments")); err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Timeseries[0].Labels; len(got) != 3 || got[1].Name != "namespace" || got[1].Value != "team-payments-prod" {
+		t.Errorf("default namespace not inserted in order: %v", got)
+	}
+	req = &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{Labels: ls("__name__", "a")}}}
+	if err := Check(req, "namespace", testAccess(t, "search")); err == nil {
+		t.Error("a series without namespace was accepted from a tenant without default_namespace")
+	}
+}
+
+func TestDecodeLimits(t *testing.T) {
+	lim := testLimits()
+	lim.Series.Max = 2
+	raw := seed(t, prompb.TimeSeries{Labels: ls("a", "1")}, prompb.TimeSeries{Labels: ls("a", "2")}, prompb.TimeSeries{Labels: ls("a", "3")})
+	if _, err := Decode(snappy.Encode(nil, raw), lim); err == nil || !strings.Contains(err.Error(), "proxy.max_remote_write_series") {
+		t.Errorf("three series over a limit of two: %v", err)
+	}
+}
