@@ -41,10 +41,13 @@ func Decode(block []byte, lim Limits) (*prompb.WriteRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := count(raw, lim); err != nil {
+	n, err := count(raw, lim)
+	if err != nil {
 		return nil, err
 	}
-	var req prompb.WriteRequest
+	// The decoder appends series one by one; sized from the count, the
+	// slice is allocated once instead of copied as it grows.
+	req := prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, 0, n)}
 	if err := req.Unmarshal(raw); err != nil {
 		return nil, fmt.Errorf("the body is not a remote-write 1.0 WriteRequest: %w", err)
 	}
@@ -74,9 +77,9 @@ func (c *counter) add(n *int64, lim ingest.Limit, what string) error {
 // count walks the request's wire format: WriteRequest.timeseries (1),
 // and in each TimeSeries its labels (1), samples (2), exemplars (3, with
 // their labels) and histograms (4).
-func count(raw []byte, lim Limits) error {
+func count(raw []byte, lim Limits) (int64, error) {
 	c := &counter{lim: lim}
-	return fields(raw, func(num protowire.Number, v []byte) error {
+	err := fields(raw, func(num protowire.Number, v []byte) error {
 		if num != 1 {
 			return nil
 		}
@@ -103,6 +106,7 @@ func count(raw []byte, lim Limits) error {
 			return nil
 		})
 	})
+	return c.series, err
 }
 
 // fields calls f with each length-delimited field of a message; other
@@ -161,8 +165,9 @@ func (r *Refusal) Error() string {
 func Check(req *prompb.WriteRequest, label string, a tenancy.Access) error {
 	def, hasDef := a.DefaultNamespace()
 	ref := &Refusal{Label: label}
+	w := &writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}}
 	for i := range req.Timeseries {
-		if problem := checkSeries(&req.Timeseries[i], label, a, def, hasDef); problem != "" {
+		if problem := w.checkSeries(&req.Timeseries[i], label); problem != "" {
 			ref.Total++
 			if len(ref.Problems) < maxListed {
 				ref.Problems = append(ref.Problems, problem)
@@ -181,20 +186,20 @@ func Check(req *prompb.WriteRequest, label string, a tenancy.Access) error {
 
 // checkSeries checks one series and gives it the default namespace if it
 // has none; it returns what is wrong with it, or "".
-func checkSeries(ts *prompb.TimeSeries, label string, a tenancy.Access, def string, hasDef bool) string {
+func (w *writerScope) checkSeries(ts *prompb.TimeSeries, label string) string {
 	ns, n := value(ts.Labels, label)
 	switch {
 	case n > 1:
 		return fmt.Sprintf("%s has label %q %d times", seriesName(ts.Labels), label, n)
-	case ns == "" && a.Admin && !hasDef:
+	case ns == "" && w.a.Admin && !w.hasDef:
 		// Admins write platform series, which belong to no tenant.
 		return ""
-	case ns == "" && !hasDef:
+	case ns == "" && !w.hasDef:
 		return fmt.Sprintf("%s has no %s and you have no default_namespace", seriesName(ts.Labels), label)
 	case ns == "":
-		ts.Labels = withLabel(ts.Labels, label, def)
-		ns = def
-	case !a.Admin && !a.Scope.Matches(ns):
+		ts.Labels = withLabel(ts.Labels, label, w.def)
+		ns = w.def
+	case !w.a.Admin && !w.matches(ns):
 		return fmt.Sprintf("%s is in %s %q", seriesName(ts.Labels), label, ns)
 	}
 	for _, ex := range ts.Exemplars {
@@ -204,6 +209,30 @@ func checkSeries(ts *prompb.TimeSeries, label string, a tenancy.Access, def stri
 	}
 	return ""
 }
+
+// writerScope is the writer's access and what it has been found to
+// allow in this request: a request's series share a few namespaces, whose
+// glob match is computed once.
+type writerScope struct {
+	a      tenancy.Access
+	def    string
+	hasDef bool
+	seen   map[string]bool
+}
+
+func (w *writerScope) matches(ns string) bool {
+	ok, known := w.seen[ns]
+	if !known {
+		ok = w.a.Scope.Matches(ns)
+		if len(w.seen) < maxCachedNamespaces {
+			w.seen[ns] = ok
+		}
+	}
+	return ok
+}
+
+// maxCachedNamespaces bounds the per-request cache of namespace checks.
+const maxCachedNamespaces = 1024
 
 // value returns a label's value and how many times it is given. A single
 // empty value counts as absent, as Prometheus reads it.
