@@ -84,22 +84,15 @@ func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error 
 	if err != nil {
 		return writeError(err)
 	}
-	req, err := remotewrite.Decode(block, o.Limits)
-	if err == nil {
-		err = remotewrite.Check(req, o.Label, c.Access)
-	}
+	checked, err := remotewrite.Rewrite(block, o.Label, c.Access, o.Limits)
 	if err != nil {
 		return writeError(err)
 	}
-	if len(req.Timeseries) == 0 && len(req.Metadata) == 0 {
+	if checked.Series == 0 && checked.Metadata == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	body, err := remotewrite.Encode(req)
-	if err != nil {
-		return proxy.Errorf(http.StatusInternalServerError, "%s", err)
-	}
-	return h.forwardWrite(w, c, body)
+	return h.forwardWrite(w, c, checked.Block)
 }
 
 // checkWriteHeaders accepts remote write 1.0 only: protobuf, snappy.

@@ -73,21 +73,11 @@ func FuzzRemoteWrite(f *testing.F) {
 		if !block {
 			data = snappy.Encode(nil, data)
 		}
-		req, err := Decode(data, lim)
+		res, err := Rewrite(data, "namespace", access, lim)
 		if err != nil {
 			return
 		}
-		if err := Check(req, "namespace", access); err != nil {
-			return
-		}
-		out, err := Encode(req)
-		if err != nil {
-			t.Fatalf("re-encoding an accepted request: %v", err)
-		}
-		sent, err := Decode(out, lim)
-		if err != nil {
-			t.Fatalf("the re-encoded request does not decode: %v", err)
-		}
+		sent := decode(t, res.Block)
 		if len(sent.Metadata) != 0 {
 			t.Errorf("a tenant's metadata is forwarded: %v", sent.Metadata)
 		}
@@ -105,19 +95,49 @@ func FuzzRemoteWrite(f *testing.F) {
 	})
 }
 
-func TestCheckDefaultAndRefusal(t *testing.T) {
-	req := &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{
-		{Labels: ls("__name__", "a", "pod", "p")},
-		{Labels: ls("__name__", "b", "namespace", "team-payments-x-eu")},
-	}}
-	if err := Check(req, "namespace", testAccess(t, "payments")); err != nil {
+// decode reads a forwarded request with the Prometheus decoder, the
+// receiver's view of it.
+func decode(t testing.TB, block []byte) *prompb.WriteRequest {
+	t.Helper()
+	raw, err := snappy.Decode(nil, block)
+	if err != nil {
+		t.Fatalf("the forwarded block is not snappy: %v", err)
+	}
+	var req prompb.WriteRequest
+	if err := req.Unmarshal(raw); err != nil {
+		t.Fatalf("the forwarded request does not decode: %v", err)
+	}
+	return &req
+}
+
+func rewrite(t testing.TB, group string, ts ...prompb.TimeSeries) (*prompb.WriteRequest, error) {
+	t.Helper()
+	res, err := Rewrite(snappy.Encode(nil, seed(t, ts...)), "namespace", testAccess(t, group), testLimits())
+	if err != nil {
+		return nil, err
+	}
+	return decode(t, res.Block), nil
+}
+
+func TestRewriteDefaultAndRefusal(t *testing.T) {
+	req, err := rewrite(t, "payments",
+		prompb.TimeSeries{Labels: ls("__name__", "a", "pod", "p"), Samples: []prompb.Sample{{Value: 1.5, Timestamp: 7}}},
+		prompb.TimeSeries{Labels: ls("__name__", "b", "namespace", "team-payments-x-eu")},
+		prompb.TimeSeries{Labels: ls("__name__", "c", "namespace", "", "zone", "z")},
+	)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got := req.Timeseries[2].Labels; len(got) != 3 || got[1].Value != "team-payments-prod" || got[2].Name != "zone" {
+		t.Errorf("an empty namespace is not replaced by the default: %v", got)
+	}
+	if s := req.Timeseries[0].Samples; len(s) != 1 || s[0].Value != 1.5 || s[0].Timestamp != 7 {
+		t.Errorf("samples not kept: %v", s)
 	}
 	if got := req.Timeseries[0].Labels; len(got) != 3 || got[1].Name != "namespace" || got[1].Value != "team-payments-prod" {
 		t.Errorf("default namespace not inserted in order: %v", got)
 	}
-	req = &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{Labels: ls("__name__", "a")}}}
-	if err := Check(req, "namespace", testAccess(t, "search")); err == nil {
+	if _, err := rewrite(t, "search", prompb.TimeSeries{Labels: ls("__name__", "a")}); err == nil {
 		t.Error("a series without namespace was accepted from a tenant without default_namespace")
 	}
 }
@@ -126,7 +146,20 @@ func TestDecodeLimits(t *testing.T) {
 	lim := testLimits()
 	lim.Series.Max = 2
 	raw := seed(t, prompb.TimeSeries{Labels: ls("a", "1")}, prompb.TimeSeries{Labels: ls("a", "2")}, prompb.TimeSeries{Labels: ls("a", "3")})
-	if _, err := Decode(snappy.Encode(nil, raw), lim); err == nil || !strings.Contains(err.Error(), "proxy.max_remote_write_series") {
+	if _, err := Rewrite(snappy.Encode(nil, raw), "namespace", testAccess(t, "payments"), lim); err == nil || !strings.Contains(err.Error(), "proxy.max_remote_write_series") {
 		t.Errorf("three series over a limit of two: %v", err)
 	}
+}
+
+// value returns a label's value and how many times it is given, as the
+// receiver reads the labels.
+func value(ls []prompb.Label, name string) (string, int) {
+	var v string
+	n := 0
+	for _, l := range ls {
+		if l.Name == name {
+			v, n = l.Value, n+1
+		}
+	}
+	return v, n
 }
