@@ -76,7 +76,7 @@ func Rewrite(block []byte, label string, a tenancy.Access, lim Limits) (*Result,
 	def, hasDef := a.DefaultNamespace()
 	rw := &rewriter{
 		label: label, lim: lim, ref: Refusal{Label: label},
-		scope: writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}},
+		scope: writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}, names: map[string]string{}},
 		out:   make([]byte, 0, len(raw)+len(raw)/8),
 	}
 	if err := rw.request(raw); err != nil {
@@ -96,10 +96,27 @@ type writerScope struct {
 	def    string
 	hasDef bool
 	seen   map[string]bool
+	names  map[string]string
 }
 
 // maxCachedNamespaces bounds the per-request cache of namespace checks.
 const maxCachedNamespaces = 1024
+
+// intern returns a namespace as a string, without allocating for one
+// already seen in this request.
+func (w *writerScope) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := w.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(w.names) < maxCachedNamespaces {
+		w.names[s] = s
+	}
+	return s
+}
 
 func (w *writerScope) matches(ns string) bool {
 	ok, known := w.seen[ns]

@@ -155,41 +155,45 @@ func (rw *rewriter) meta(v []byte) error {
 	return nil
 }
 
-// timeseries checks one series and appends it, rewritten, to out.
+// timeseries checks one series and appends it, rewritten, to out. The
+// hot loops are written out rather than given to each: a closure per
+// series and label costs a fifth of the time.
 func (rw *rewriter) timeseries(v []byte) error {
 	rw.labels, rw.exNS, rw.body = rw.labels[:0], rw.exNS[:0], rw.body[:0]
-	err := each(v, func(f field) error {
-		switch f.num {
-		case fieldLabels:
-			if err := want(f, protowire.BytesType, "TimeSeries"); err != nil {
-				return err
-			}
-			l, err := rw.readLabel(f.v)
-			rw.labels = append(rw.labels, l)
+	for len(v) > 0 {
+		f, rest, err := next(v)
+		if err != nil {
 			return err
-		case fieldSamples, fieldHistograms:
-			if err := want(f, protowire.BytesType, "TimeSeries"); err != nil {
-				return err
-			}
-			if err := rw.count(&rw.samples, rw.lim.Samples, "samples, histograms and exemplars in one remote write"); err != nil {
-				return err
-			}
-			return rw.appendKnown(f)
-		case fieldExemplars:
-			if err := want(f, protowire.BytesType, "TimeSeries"); err != nil {
-				return err
-			}
-			if err := rw.count(&rw.samples, rw.lim.Samples, "samples, histograms and exemplars in one remote write"); err != nil {
-				return err
-			}
-			return rw.exemplar(f.v)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		v = rest
+		if err := rw.seriesField(f); err != nil {
+			return err
+		}
 	}
 	return rw.finishSeries()
+}
+
+func (rw *rewriter) seriesField(f field) error {
+	switch f.num {
+	case fieldLabels, fieldSamples, fieldHistograms, fieldExemplars:
+		if err := want(f, protowire.BytesType, "TimeSeries"); err != nil {
+			return err
+		}
+	default:
+		return nil // unknown: dropped
+	}
+	if f.num == fieldLabels {
+		l, err := rw.readLabel(f.v)
+		rw.labels = append(rw.labels, l)
+		return err
+	}
+	if err := rw.count(&rw.samples, rw.lim.Samples, "samples, histograms and exemplars in one remote write"); err != nil {
+		return err
+	}
+	if f.num == fieldExemplars {
+		return rw.exemplar(f.v)
+	}
+	return rw.appendKnown(f)
 }
 
 // readLabel reads a Label: its last name and last value, as protobuf
@@ -199,21 +203,25 @@ func (rw *rewriter) readLabel(v []byte) (wireLabel, error) {
 	if err := rw.count(&rw.pairs, rw.lim.Labels, "label pairs in one remote write"); err != nil {
 		return l, err
 	}
-	err := each(v, func(f field) error {
-		switch f.num {
-		case fieldName, fieldValue:
-			if err := want(f, protowire.BytesType, "Label"); err != nil {
-				return err
-			}
-			if f.num == fieldName {
-				l.name = f.v
-			} else {
-				l.value = f.v
-			}
+	for len(v) > 0 {
+		f, rest, err := next(v)
+		if err != nil {
+			return l, err
 		}
-		return nil
-	})
-	return l, err
+		v = rest
+		if f.num != fieldName && f.num != fieldValue {
+			continue
+		}
+		if err := want(f, protowire.BytesType, "Label"); err != nil {
+			return l, err
+		}
+		if f.num == fieldName {
+			l.name = f.v
+		} else {
+			l.value = f.v
+		}
+	}
+	return l, nil
 }
 
 func appendLabel(b []byte, num protowire.Number, name, value []byte) []byte {
@@ -271,12 +279,14 @@ func (rw *rewriter) exemplar(v []byte) error {
 // out: its labels, the default namespace in its sorted place if it had
 // none, then its samples, exemplars and histograms.
 func (rw *rewriter) finishSeries() error {
-	ns, n := "", 0
+	var value []byte
+	n := 0
 	for _, l := range rw.labels {
 		if string(l.name) == rw.label {
-			ns, n = string(l.value), n+1
+			value, n = l.value, n+1
 		}
 	}
+	ns := rw.scope.intern(value)
 	if n == 1 && ns == "" {
 		n = 0 // an empty value is no value: the label is dropped below
 	}
