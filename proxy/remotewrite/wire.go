@@ -37,6 +37,12 @@ type field struct {
 // next reads the first field of b. Groups, which no remote-write message
 // has, are malformed.
 func next(b []byte) (field, []byte, error) {
+	// The common case, a one-byte tag and a length under 128, read
+	// without the general decoder.
+	if len(b) >= 2 && b[0] < 0x80 && b[0]&7 == byte(protowire.BytesType) && b[0]>>3 != 0 && b[1] < 0x80 && int(b[1]) <= len(b)-2 {
+		end := 2 + int(b[1])
+		return field{num: protowire.Number(b[0] >> 3), typ: protowire.BytesType, v: b[2:end], raw: b[:end]}, b[end:], nil
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return field{}, nil, fmt.Errorf("%w: %v", errMalformed, protowire.ParseError(n))
