@@ -61,7 +61,7 @@ test: deps lint
 demo: build demo-prometheus $(LOKI)
 	./$(BIN) demo
 
-## bench: PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
+## bench: PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./promenforce/ ./logqlenforce/ ./logql/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
@@ -69,6 +69,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'BenchmarkGenerate1000SLOs|BenchmarkLoad1000SLOs' -benchmem ./slo/rules/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
+	$(GO) test -run '^$$' -bench BenchmarkRemoteWriteThroughput -benchtime 300x ./proxy/
 
 ## lint: gofmt and go vet
 lint:
