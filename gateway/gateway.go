@@ -20,7 +20,6 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/proxy"
-	"github.com/tollgate-dev/tollgate/proxy/amproxy"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -89,19 +88,11 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		}))
 	}
 	if cfg.Upstreams.Alertmanager != "" {
-		amURL, err := url.Parse(cfg.Upstreams.Alertmanager)
+		am, err := alertmanagerAPI(cfg, transport, logger)
 		if err != nil {
-			return nil, fmt.Errorf("upstreams.alertmanager: %w", err)
+			return nil, err
 		}
-		apis = append(apis, amproxy.New(amproxy.Options{
-			Upstream:         amURL,
-			Label:            cfg.Tenancy.Label,
-			Transport:        transport,
-			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
-			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
-			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
-			Logger:           logger,
-		}))
+		apis = append(apis, am)
 	}
 	if cfg.Cost != nil {
 		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)

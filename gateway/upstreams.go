@@ -2,9 +2,14 @@ package gateway
 
 import (
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/config"
+	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/amproxy"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/proxy/remotewrite"
@@ -34,4 +39,21 @@ func writeOptions(cfg *config.File) (promproxy.WriteOptions, error) {
 		o.URL = u
 	}
 	return o, nil
+}
+
+// alertmanagerAPI is Alertmanager's API v2 for upstreams.alertmanager.
+func alertmanagerAPI(cfg *config.File, transport http.RoundTripper, logger *slog.Logger) (proxy.API, error) {
+	u, err := url.Parse(cfg.Upstreams.Alertmanager)
+	if err != nil {
+		return nil, fmt.Errorf("upstreams.alertmanager: %w", err)
+	}
+	return amproxy.New(amproxy.Options{
+		Upstream:         u,
+		Label:            cfg.Tenancy.Label,
+		Transport:        transport,
+		MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+		MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+		Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+		Logger:           logger,
+	}), nil
 }
