@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
@@ -248,9 +249,8 @@ func TestRemoteWriteRefusesBombsAndOtherFormats(t *testing.T) {
 		t.Errorf("garbage: %d %s, want 400", code, b)
 	}
 	req, _ := http.NewRequest(http.MethodPost, e.gateway+"/api/v1/write", strings.NewReader("x"))
-	req.Header.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
+	req.Header.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v3.Request")
 	req.Header.Set("Content-Encoding", "snappy")
-	req.Header.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
 	req.Header.Set("X-Forwarded-User", "alice")
 	req.Header.Set("X-Forwarded-Groups", "team-payments")
 	resp, err := e.client.Do(req)
@@ -259,6 +259,60 @@ func TestRemoteWriteRefusesBombsAndOtherFormats(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnsupportedMediaType {
-		t.Errorf("remote write 2.0: %d, want 415", resp.StatusCode)
+		t.Errorf("an unknown remote-write message: %d, want 415", resp.StatusCode)
+	}
+}
+
+// writeV2 sends a remote write 2.0 request as c and returns the answer.
+func (e *rwEnv) writeV2(t *testing.T, c caller, req *writev2.Request) *http.Response {
+	t.Helper()
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := http.NewRequest(http.MethodPost, e.gateway+"/api/v1/write", bytes.NewReader(snappy.Encode(nil, raw)))
+	hr.Header.Set("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request")
+	hr.Header.Set("Content-Encoding", "snappy")
+	hr.Header.Set("X-Prometheus-Remote-Write-Version", "2.0.0")
+	for i := 0; i+1 < len(c.headers); i += 2 {
+		hr.Header.Set(c.headers[i], c.headers[i+1])
+	}
+	resp, err := e.client.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// TestRemoteWrite2 sends remote write 2.0, which Tollgate checks the same
+// way and forwards as 1.0 (Prometheus 2.42 receives only 1.0).
+func TestRemoteWrite2(t *testing.T) {
+	e := setupRemoteWrite(t)
+	now := time.Now().UnixMilli()
+	symbols := []string{"", "__name__", "rw2_own", "namespace", "team-payments-staging", "pod", "a", "team-search-prod", "rw2_foreign", "trace_id", "abc"}
+	own := writev2.TimeSeries{LabelsRefs: []uint32{1, 2, 3, 4, 5, 6}, Samples: []writev2.Sample{{Value: 7, Timestamp: now}},
+		Exemplars: []writev2.Exemplar{{LabelsRefs: []uint32{9, 10}, Value: 7, Timestamp: now}},
+		Metadata:  writev2.Metadata{Type: writev2.Metadata_METRIC_TYPE_GAUGE, HelpRef: 6}}
+	noNS := writev2.TimeSeries{LabelsRefs: []uint32{1, 2, 5, 10}, Samples: []writev2.Sample{{Value: 8, Timestamp: now}}}
+	resp := e.writeV2(t, rwPayments, &writev2.Request{Symbols: symbols, Timeseries: []writev2.TimeSeries{own, noNS}})
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Prometheus-Remote-Write-Samples-Written") != "2" || resp.Header.Get("X-Prometheus-Remote-Write-Exemplars-Written") != "1" {
+		t.Fatalf("payments' 2.0 write: %d, written headers %v", resp.StatusCode, resp.Header)
+	}
+	if got := e.landed(t, e.gateway, rwPayments, "rw2_own"); !slices.Equal(got, []string{"team-payments-prod", "team-payments-staging"}) {
+		t.Errorf("2.0 series landed as %v, want team-payments-staging and the default namespace", got)
+	}
+	foreign := writev2.TimeSeries{LabelsRefs: []uint32{1, 8, 3, 7}, Samples: []writev2.Sample{{Value: 9, Timestamp: now}}}
+	mixedOwn := writev2.TimeSeries{LabelsRefs: []uint32{1, 8, 3, 4}, Samples: []writev2.Sample{{Value: 9, Timestamp: now}}}
+	if resp := e.writeV2(t, rwPayments, &writev2.Request{Symbols: symbols, Timeseries: []writev2.TimeSeries{mixedOwn, foreign}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("mixed 2.0 write: %d, want 403", resp.StatusCode)
+	}
+	if got := e.landed(t, e.direct, caller{}, "rw2_foreign"); len(got) != 0 {
+		t.Errorf("a refused 2.0 write landed: %v", got)
+	}
+	// A label reference past the symbols is malformed.
+	bad := writev2.TimeSeries{LabelsRefs: []uint32{1, 2, 3, 99}, Samples: []writev2.Sample{{Value: 1, Timestamp: now}}}
+	if resp := e.writeV2(t, rwPayments, &writev2.Request{Symbols: symbols, Timeseries: []writev2.TimeSeries{bad}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("2.0 write with a dangling reference: %d, want 400", resp.StatusCode)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/proxy"
@@ -66,8 +67,9 @@ func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error 
 		e.Header = http.Header{"Allow": {http.MethodPost}}
 		return e
 	}
-	if err := checkWriteHeaders(r); err != nil {
-		return err
+	version, perr := checkWriteHeaders(r)
+	if perr != nil {
+		return perr
 	}
 	// The slot is taken before the body is read: the body is where a
 	// write's memory goes.
@@ -84,9 +86,17 @@ func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error 
 	if err != nil {
 		return writeError(err)
 	}
-	checked, err := remotewrite.Rewrite(block, o.Label, c.Access, o.Limits)
+	checked, err := remotewrite.Rewrite(block, version, o.Label, c.Access, o.Limits)
 	if err != nil {
 		return writeError(err)
+	}
+	if version == remotewrite.V2 {
+		// What a 2.0 sender reads to know its write landed whole; a
+		// failed forward's status says otherwise.
+		h := w.Header()
+		h.Set("X-Prometheus-Remote-Write-Samples-Written", strconv.Itoa(checked.Samples))
+		h.Set("X-Prometheus-Remote-Write-Histograms-Written", strconv.Itoa(checked.Histograms))
+		h.Set("X-Prometheus-Remote-Write-Exemplars-Written", strconv.Itoa(checked.Exemplars))
 	}
 	if checked.Series == 0 && checked.Metadata == 0 {
 		w.WriteHeader(http.StatusNoContent)
@@ -95,19 +105,25 @@ func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error 
 	return h.forwardWrite(w, c, checked.Block)
 }
 
-// checkWriteHeaders accepts remote write 1.0 only: protobuf, snappy.
-func checkWriteHeaders(r *http.Request) *proxy.Error {
+// checkWriteHeaders reads the protocol version of a remote write:
+// protobuf and snappy, message prometheus.WriteRequest (1.0, the default)
+// or io.prometheus.write.v2.Request (2.0).
+func checkWriteHeaders(r *http.Request) (remotewrite.Version, *proxy.Error) {
 	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "application/x-protobuf" {
-		return proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; remote write sends application/x-protobuf", r.Header.Get("Content-Type"))
-	}
-	if p := params["proto"]; (p != "" && p != "prometheus.WriteRequest") || strings.HasPrefix(r.Header.Get("X-Prometheus-Remote-Write-Version"), "2.") {
-		return proxy.Errorf(http.StatusUnsupportedMediaType, "remote write 2.0 (%s) is not supported by Tollgate; configure the sender with protobuf_message: prometheus.WriteRequest (remote write 1.0)", p)
+		return 0, proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; remote write sends application/x-protobuf", r.Header.Get("Content-Type"))
 	}
 	if enc := r.Header.Get("Content-Encoding"); enc != "snappy" {
-		return proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q is not supported; remote write sends snappy", enc)
+		return 0, proxy.Errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q is not supported; remote write sends snappy", enc)
 	}
-	return nil
+	switch p := params["proto"]; p {
+	case "", "prometheus.WriteRequest":
+		return remotewrite.V1, nil
+	case "io.prometheus.write.v2.Request":
+		return remotewrite.V2, nil
+	default:
+		return 0, proxy.Errorf(http.StatusUnsupportedMediaType, "remote-write message %q is not supported; use prometheus.WriteRequest (1.0) or io.prometheus.write.v2.Request (2.0)", p)
+	}
 }
 
 // forwardWrite sends the re-encoded request. The org ID is Tollgate's,

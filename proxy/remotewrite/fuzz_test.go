@@ -6,6 +6,7 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -45,6 +46,21 @@ func seed(t testing.TB, ts ...prompb.TimeSeries) []byte {
 	return raw
 }
 
+// seedV2 is a remote write 2.0 request of one series per labels_refs list.
+func seedV2(t testing.TB, symbols []string, refs ...[]uint32) []byte {
+	t.Helper()
+	req := writev2.Request{Symbols: symbols}
+	for _, r := range refs {
+		req.Timeseries = append(req.Timeseries, writev2.TimeSeries{LabelsRefs: r, Samples: []writev2.Sample{{Value: 1, Timestamp: 1}},
+			Exemplars: []writev2.Exemplar{{LabelsRefs: r[2:], Value: 1, Timestamp: 1}}})
+	}
+	raw, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
 func ls(kv ...string) []prompb.Label {
 	var out []prompb.Label
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -67,17 +83,27 @@ func FuzzRemoteWrite(f *testing.F) {
 	f.Add(seed(f, prompb.TimeSeries{Labels: ls("namespace", "", "namespace", "team-search-prod"), Samples: sample}), false)
 	f.Add(seed(f, prompb.TimeSeries{Labels: ls("namespace", "team-payments-prod"), Exemplars: []prompb.Exemplar{{Labels: ls("namespace", "team-search-prod")}}}), false)
 	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x0f, 0x00}, true)
+	f.Add(seedV2(f, []string{"", "__name__", "up", "namespace", "team-payments-prod", "team-search-prod"}, []uint32{1, 2, 3, 4}, []uint32{1, 2, 3, 5}), false)
+	f.Add(seedV2(f, []string{"", "__name__", "up", "namespace", ""}, []uint32{1, 2, 3, 4}, []uint32{1, 2}), false)
 	access := testAccess(f, "payments")
 	lim := testLimits()
 	f.Fuzz(func(t *testing.T, data []byte, block bool) {
 		if !block {
 			data = snappy.Encode(nil, data)
 		}
-		res, err := Rewrite(data, "namespace", access, lim)
-		if err != nil {
-			return
+		for _, v := range []Version{V1, V2} {
+			res, err := Rewrite(data, v, "namespace", access, lim)
+			if err == nil {
+				checkForwarded(t, decode(t, res.Block), access)
+			}
 		}
-		sent := decode(t, res.Block)
+	})
+}
+
+// checkForwarded holds a forwarded request to FuzzRemoteWrite's property.
+func checkForwarded(t *testing.T, sent *prompb.WriteRequest, access tenancy.Access) {
+	t.Helper()
+	{
 		if len(sent.Metadata) != 0 {
 			t.Errorf("a tenant's metadata is forwarded: %v", sent.Metadata)
 		}
@@ -92,7 +118,7 @@ func FuzzRemoteWrite(f *testing.F) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // decode reads a forwarded request with the Prometheus decoder, the
@@ -112,7 +138,7 @@ func decode(t testing.TB, block []byte) *prompb.WriteRequest {
 
 func rewrite(t testing.TB, group string, ts ...prompb.TimeSeries) (*prompb.WriteRequest, error) {
 	t.Helper()
-	res, err := Rewrite(snappy.Encode(nil, seed(t, ts...)), "namespace", testAccess(t, group), testLimits())
+	res, err := Rewrite(snappy.Encode(nil, seed(t, ts...)), V1, "namespace", testAccess(t, group), testLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +172,7 @@ func TestDecodeLimits(t *testing.T) {
 	lim := testLimits()
 	lim.Series.Max = 2
 	raw := seed(t, prompb.TimeSeries{Labels: ls("a", "1")}, prompb.TimeSeries{Labels: ls("a", "2")}, prompb.TimeSeries{Labels: ls("a", "3")})
-	if _, err := Rewrite(snappy.Encode(nil, raw), "namespace", testAccess(t, "payments"), lim); err == nil || !strings.Contains(err.Error(), "proxy.max_remote_write_series") {
+	if _, err := Rewrite(snappy.Encode(nil, raw), V1, "namespace", testAccess(t, "payments"), lim); err == nil || !strings.Contains(err.Error(), "proxy.max_remote_write_series") {
 		t.Errorf("three series over a limit of two: %v", err)
 	}
 }

@@ -52,12 +52,25 @@ func (r *Refusal) Error() string {
 
 // Result is a checked request, ready to forward.
 type Result struct {
-	// Block is the request re-encoded, snappy-compressed.
+	// Block is the request re-encoded, snappy-compressed, as a remote
+	// write 1.0 WriteRequest whatever the version received.
 	Block []byte
 	// Series and Metadata count what it holds; with neither, there is
 	// nothing to forward.
 	Series, Metadata int
+	// Samples, Histograms and Exemplars count what it writes, which a
+	// remote write 2.0 sender is told in the answer's headers.
+	Samples, Histograms, Exemplars int
 }
+
+// Version is a remote-write protocol version Tollgate reads.
+type Version int
+
+// Versions.
+const (
+	V1 Version = 1 // prometheus.WriteRequest
+	V2 Version = 2 // io.prometheus.write.v2.Request
+)
 
 // Rewrite checks a snappy-compressed WriteRequest written by a and returns
 // the request to forward. The decoded length the block states is checked
@@ -68,7 +81,11 @@ type Result struct {
 // so a tenant's is dropped; admins' passes. Any offence refuses the whole
 // request (*Refusal); limits give *ingest.LimitError; anything malformed
 // another error.
-func Rewrite(block []byte, label string, a tenancy.Access, lim Limits) (*Result, error) {
+//
+// A remote write 2.0 request is read the same way and forwarded as 1.0
+// (its labels resolved from its symbols), which every receiver accepts;
+// its per-series metadata and start timestamps are dropped.
+func Rewrite(block []byte, v Version, label string, a tenancy.Access, lim Limits) (*Result, error) {
 	raw, err := ingest.DecodeSnappy(block, lim.Decompressed)
 	if err != nil {
 		return nil, err
@@ -79,13 +96,18 @@ func Rewrite(block []byte, label string, a tenancy.Access, lim Limits) (*Result,
 		scope: writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}, names: map[string]string{}},
 		out:   make([]byte, 0, len(raw)+len(raw)/8),
 	}
-	if err := rw.request(raw); err != nil {
+	read := rw.request
+	if v == V2 {
+		read = rw.requestV2
+	}
+	if err := read(raw); err != nil {
 		return nil, err
 	}
 	if rw.ref.Total > 0 {
 		return nil, &rw.ref
 	}
-	return &Result{Block: snappy.Encode(nil, rw.out), Series: int(rw.series), Metadata: rw.metadata}, nil
+	return &Result{Block: snappy.Encode(nil, rw.out), Series: int(rw.series), Metadata: rw.metadata,
+		Samples: rw.kinds[0], Histograms: rw.kinds[1], Exemplars: rw.kinds[2]}, nil
 }
 
 // writerScope is the writer's access and what it has been found to allow

@@ -96,6 +96,7 @@ type rewriter struct {
 
 	series, samples, pairs int64
 	metadata               int
+	kinds                  [3]int // samples, histograms, exemplars
 
 	out     []byte
 	body    []byte // the series being written, after its labels
@@ -197,9 +198,15 @@ func (rw *rewriter) seriesField(f field) error {
 		return err
 	}
 	if f.num == fieldExemplars {
+		rw.kinds[2]++
 		return rw.exemplar(f.v)
 	}
-	return rw.appendKnown(f)
+	if f.num == fieldHistograms {
+		rw.kinds[1]++
+	} else {
+		rw.kinds[0]++
+	}
+	return rw.appendKnown(f, f.num)
 }
 
 // readLabel reads a Label: its last name and last value, as protobuf
@@ -363,11 +370,12 @@ func (rw *rewriter) seriesName() string {
 	return b.String()
 }
 
-// appendKnown appends a Sample or Histogram to the series body with its
-// known fields only; a known field of the wrong wire type is malformed.
-func (rw *rewriter) appendKnown(f field) error {
+// appendKnown appends a Sample or Histogram to the series body, as field
+// out, with the fields remote write 1.0 knows only; a known field of the
+// wrong wire type is malformed.
+func (rw *rewriter) appendKnown(f field, out protowire.Number) error {
 	kind, what := sampleType, "Sample"
-	if f.num == fieldHistograms {
+	if out == fieldHistograms {
 		kind, what = histogramType, "Histogram"
 	}
 	rw.scratch = rw.scratch[:0]
@@ -378,7 +386,7 @@ func (rw *rewriter) appendKnown(f field) error {
 			return nil
 		case sub.typ != typ:
 			return fmt.Errorf("%w: %s field %d has wire type %d", errMalformed, what, sub.num, sub.typ)
-		case f.num == fieldHistograms && (sub.num == 8 || sub.num == 11):
+		case out == fieldHistograms && (sub.num == 8 || sub.num == 11):
 			return rw.appendSpan(sub)
 		}
 		rw.scratch = append(rw.scratch, sub.raw...)
@@ -387,7 +395,7 @@ func (rw *rewriter) appendKnown(f field) error {
 	if err != nil {
 		return err
 	}
-	rw.body = protowire.AppendTag(rw.body, f.num, protowire.BytesType)
+	rw.body = protowire.AppendTag(rw.body, out, protowire.BytesType)
 	rw.body = protowire.AppendBytes(rw.body, rw.scratch)
 	return nil
 }
