@@ -166,6 +166,11 @@ func (rw *rewriter) meta(v []byte) error {
 // hot loops are written out rather than given to each: a closure per
 // series and label costs a fifth of the time.
 func (rw *rewriter) timeseries(v []byte) error {
+	if samples, ok := rw.plainSeries(v); ok {
+		if done, err := rw.plainFinish(v, samples); done || err != nil {
+			return err
+		}
+	}
 	rw.labels, rw.exNS, rw.body = rw.labels[:0], rw.exNS[:0], rw.body[:0]
 	for len(v) > 0 {
 		f, rest, err := next(v)
