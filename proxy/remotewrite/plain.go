@@ -89,7 +89,7 @@ func plainSample(b []byte) bool {
 // plainFinish writes a plain series as it came if its namespace is given
 // once, not empty, and the writer's; it reports false, having counted
 // nothing, when the general path must decide.
-func (rw *rewriter) plainFinish(v []byte, samples int) (bool, error) {
+func (rw *rewriter) plainFinish(fieldRaw []byte, samples int) (bool, error) {
 	var value []byte
 	n := 0
 	for _, l := range rw.labels {
@@ -115,7 +115,6 @@ func (rw *rewriter) plainFinish(v []byte, samples int) (bool, error) {
 	if rw.ref.Total > 0 {
 		return true, nil // refused already: nothing more to write
 	}
-	rw.out = protowire.AppendTag(rw.out, fieldTimeseries, protowire.BytesType)
-	rw.out = protowire.AppendBytes(rw.out, v)
+	rw.keep(fieldRaw)
 	return true, nil
 }

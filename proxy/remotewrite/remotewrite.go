@@ -94,7 +94,7 @@ func Rewrite(block []byte, v Version, label string, a tenancy.Access, lim Limits
 	rw := &rewriter{
 		label: label, lim: lim, ref: Refusal{Label: label},
 		scope: writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}, names: map[string]string{}},
-		out:   make([]byte, 0, len(raw)+len(raw)/8),
+		raw:   raw,
 	}
 	read := rw.request
 	if v == V2 {
@@ -106,7 +106,16 @@ func Rewrite(block []byte, v Version, label string, a tenancy.Access, lim Limits
 	if rw.ref.Total > 0 {
 		return nil, &rw.ref
 	}
-	return &Result{Block: snappy.Encode(nil, rw.out), Series: int(rw.series), Metadata: rw.metadata,
+	// Most often every series was plain and nothing was dropped: what
+	// would be sent is what came, and so is its compressed form.
+	out := block
+	switch {
+	case rw.out != nil:
+		out = snappy.Encode(nil, rw.out)
+	case rw.same < len(raw):
+		out = snappy.Encode(nil, raw[:rw.same])
+	}
+	return &Result{Block: out, Series: int(rw.series), Metadata: rw.metadata,
 		Samples: rw.kinds[0], Histograms: rw.kinds[1], Exemplars: rw.kinds[2]}, nil
 }
 

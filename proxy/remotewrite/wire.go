@@ -98,6 +98,10 @@ type rewriter struct {
 	metadata               int
 	kinds                  [3]int // samples, histograms, exemplars
 
+	// raw is the request read; out what is written of it, nil while
+	// that is raw's first same bytes (every field so far kept as it came).
+	raw     []byte
+	same    int
 	out     []byte
 	body    []byte // the series being written, after its labels
 	labels  []wireLabel
@@ -111,6 +115,27 @@ type wireLabel struct{ name, value []byte }
 type exemplarNS struct {
 	value string
 	n     int
+}
+
+// keep writes a field of the request as it came. Until something else
+// is written, that only extends the run of raw's bytes kept.
+func (rw *rewriter) keep(fieldRaw []byte) {
+	// fieldRaw is a slice of raw: its offset is what its capacity lacks.
+	if start := cap(rw.raw) - cap(fieldRaw); rw.out == nil && start == rw.same {
+		rw.same += len(fieldRaw)
+		return
+	}
+	rw.materialize()
+	rw.out = append(rw.out, fieldRaw...)
+}
+
+// materialize starts out with the bytes of raw kept so far, before
+// anything else is written to it.
+func (rw *rewriter) materialize() {
+	if rw.out == nil {
+		rw.out = make([]byte, 0, len(rw.raw)+len(rw.raw)/8)
+		rw.out = append(rw.out, rw.raw[:rw.same]...)
+	}
 }
 
 func (rw *rewriter) count(n *int64, lim ingest.Limit, what string) error {
@@ -128,7 +153,7 @@ func (rw *rewriter) request(raw []byte) error {
 			if err := rw.count(&rw.series, rw.lim.Series, "series in one remote write"); err != nil {
 				return err
 			}
-			return rw.timeseries(f.v)
+			return rw.timeseries(f)
 		case fieldMetadata:
 			if err := want(f, protowire.BytesType, "WriteRequest"); err != nil {
 				return err
@@ -157,6 +182,7 @@ func (rw *rewriter) meta(v []byte) error {
 		return err
 	}
 	rw.metadata++
+	rw.materialize()
 	rw.out = protowire.AppendTag(rw.out, fieldMetadata, protowire.BytesType)
 	rw.out = protowire.AppendBytes(rw.out, rw.scratch)
 	return nil
@@ -165,9 +191,10 @@ func (rw *rewriter) meta(v []byte) error {
 // timeseries checks one series and appends it, rewritten, to out. The
 // hot loops are written out rather than given to each: a closure per
 // series and label costs a fifth of the time.
-func (rw *rewriter) timeseries(v []byte) error {
+func (rw *rewriter) timeseries(ts field) error {
+	v := ts.v
 	if samples, ok := rw.plainSeries(v); ok {
-		if done, err := rw.plainFinish(v, samples); done || err != nil {
+		if done, err := rw.plainFinish(ts.raw, samples); done || err != nil {
 			return err
 		}
 	}
@@ -323,6 +350,7 @@ func (rw *rewriter) finishSeries() error {
 	}
 	rw.scratch = rw.appendLabels(rw.scratch[:0], ns, n == 0 && ns != "")
 	rw.scratch = append(rw.scratch, rw.body...)
+	rw.materialize()
 	rw.out = protowire.AppendTag(rw.out, fieldTimeseries, protowire.BytesType)
 	rw.out = protowire.AppendBytes(rw.out, rw.scratch)
 	if int64(len(rw.out)) > 2*rw.lim.Decompressed.Max {
