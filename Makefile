@@ -85,6 +85,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
 	$(GO) test -run '^$$' -fuzz '^FuzzRemoteWrite$$' -fuzztime $(FUZZTIME) ./proxy/remotewrite/
+	$(GO) test -run '^$$' -fuzz '^FuzzSilenceConfinement$$' -fuzztime $(FUZZTIME) ./proxy/amproxy/
 
 ## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)
 licenses:

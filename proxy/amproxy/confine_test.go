@@ -1,6 +1,7 @@
 package amproxy
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -37,4 +38,41 @@ func TestConfines(t *testing.T) {
 			t.Errorf("%s: confines %v, want %v", tc.m, got, tc.want)
 		}
 	}
+}
+
+// FuzzSilenceConfinement: a regex matcher Tollgate takes as confined to a
+// tenant's namespaces never matches, as Alertmanager compiles it, a value
+// outside them.
+func FuzzSilenceConfinement(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"team-a-prod|team-a-dev", "team-a-prod"},
+		{"team-a-(prod|dev)", "team-a-dev"},
+		{`^team\-a\-prod$`, "team-a-prod"},
+		{"team-a-pro[d-e]", "team-a-proe"},
+		{"team-a-prod)|(.*", "x"},
+		{"(?i)team-a-prod", "TEAM-A-PROD"},
+		{"team-b-x?", "team-b-"},
+		{"team-(a|b)-(prod|x)", "team-b-prod"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	scope := tenancy.NewScope("namespace", []string{"team-a-prod", "team-a-dev", "team-b-*"})
+	f.Fuzz(func(t *testing.T, value, probe string) {
+		if !confines(matcher{Name: "namespace", Value: value, IsRegex: true}, scope) {
+			return
+		}
+		re, err := regexp.Compile("^(?:" + value + ")$")
+		if err != nil {
+			t.Fatalf("%q was taken as confined but does not compile", value)
+		}
+		if re.MatchString(probe) && !scope.Matches(probe) {
+			t.Fatalf("%q was taken as confined but matches %q", value, probe)
+		}
+		values, _ := regexValues(value)
+		for _, v := range values {
+			if re.MatchString(v) && !scope.Matches(v) {
+				t.Fatalf("%q was taken as confined but matches %q", value, v)
+			}
+		}
+	})
 }
