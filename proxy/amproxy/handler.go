@@ -126,5 +126,9 @@ type errorBody struct {
 // WriteError implements proxy.ErrorWriter in Alertmanager's format.
 func (h *Handler) WriteError(w http.ResponseWriter, e *proxy.Error) {
 	proxy.WriteErrorHeader(w, e, "application/json")
-	_ = json.NewEncoder(w).Encode(errorBody{Code: e.Status, Message: e.Msg})
+	enc := json.NewEncoder(w)
+	// The messages quote matchers ("<namespace>"): kept readable, and
+	// the content type is JSON, which no browser renders.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(errorBody{Code: e.Status, Message: e.Msg})
 }
