@@ -17,10 +17,13 @@ LOKI    := .cache/bin/loki
 # About 5-6 minutes cold on two cores; rebuilt only when the pin changes.
 SLOTH   := .cache/bin/sloth
 SLOTH_VERSION := v0.16.0
+# The real prom-label-proxy v0.11.1, which `make bench` compares Tollgate's
+# proxy CPU with, built from the pinned module in tools/promlabelproxy.
+PLP     := .cache/bin/prom-label-proxy
 # Fuzzing time per target for `make fuzz`.
 FUZZTIME ?= 60s
 
-.PHONY: all deps loki sloth build demo-prometheus test demo bench lint fuzz licenses clean
+.PHONY: all deps loki sloth promlabelproxy build demo-prometheus test demo bench lint fuzz licenses clean
 
 all: build
 
@@ -45,6 +48,13 @@ $(SLOTH): tools/sloth/go.mod tools/sloth/go.sum
 	@echo "building Sloth $(SLOTH_VERSION) into $(SLOTH) (cached; takes a few minutes the first time)"
 	cd tools/sloth && $(GO) build -trimpath -ldflags '-s -w -X github.com/slok/sloth/internal/info.Version=$(SLOTH_VERSION)' -o ../../$(SLOTH) github.com/slok/sloth/cmd/sloth
 
+## promlabelproxy: build prom-label-proxy v0.11.1 into .cache/bin (the CPU benchmark's reference)
+promlabelproxy: $(PLP)
+
+$(PLP): tools/promlabelproxy/go.mod tools/promlabelproxy/go.sum
+	@echo "building prom-label-proxy v0.11.1 into $(PLP) (cached; about two minutes the first time)"
+	cd tools/promlabelproxy && $(GO) build -trimpath -ldflags '-s -w' -o ../../$(PLP) github.com/prometheus-community/prom-label-proxy
+
 ## build: build bin/tollgate, the gateway (what a container image ships)
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tollgate
@@ -61,13 +71,15 @@ test: deps lint
 demo: build demo-prometheus $(LOKI)
 	./$(BIN) demo
 
-## bench: PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
-bench: deps
+## bench: proxy CPU per query_range against prom-label-proxy v0.11.1 and a dashboard replay with the results cache against direct Prometheus (ratios printed); PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus, push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
+bench: deps $(PLP)
 	$(GO) test -run '^$$' -bench . -benchmem ./promenforce/ ./logqlenforce/ ./logql/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
 	$(GO) test -run '^$$' -bench BenchmarkGenerate50x20 -benchmem ./dashboards/
 	$(GO) test -run '^$$' -bench 'BenchmarkGenerate1000SLOs|BenchmarkLoad1000SLOs' -benchmem ./slo/rules/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
+	$(GO) test -run '^$$' -bench BenchmarkProxyCPUVersusPromLabelProxy -benchtime 1000x ./proxy/
+	$(GO) test -run '^$$' -bench BenchmarkDashboardReplay -benchtime 1x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkRemoteWriteThroughput -benchtime 300x ./proxy/
 
@@ -86,6 +98,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
 	$(GO) test -run '^$$' -fuzz '^FuzzRemoteWrite$$' -fuzztime $(FUZZTIME) ./proxy/remotewrite/
 	$(GO) test -run '^$$' -fuzz '^FuzzSilenceConfinement$$' -fuzztime $(FUZZTIME) ./proxy/amproxy/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./internal/resp/
 
 ## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)
 licenses:

@@ -20,8 +20,8 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/cache"
 	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
-	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -38,28 +38,21 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	if transport == nil {
 		transport = NewTransport()
 	}
+	var metricsReg prometheus.Registerer
+	if reg != nil {
+		metricsReg = reg
+	}
+	cs, err := newCaches(cfg.Cache, metricsReg, logger)
+	if err != nil {
+		return nil, err
+	}
 	var apis []proxy.API
 	if cfg.Upstreams.Prometheus != "" {
-		up, err := url.Parse(cfg.Upstreams.Prometheus)
-		if err != nil {
-			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
-		}
-		write, err := writeOptions(cfg)
+		prom, err := prometheusAPI(cfg, transport, logger, cs.forAPI("prometheus", cache.Prometheus{}))
 		if err != nil {
 			return nil, err
 		}
-		apis = append(apis, promproxy.New(promproxy.Options{
-			Upstream:         up,
-			Transport:        transport,
-			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
-			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:      cfg.Proxy.ExtraParams,
-			OrgID:            cfg.Upstreams.PrometheusOrgID,
-			QueryLimits:      cfg.Proxy.QueryLimits(),
-			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
-			Write:            write,
-			Logger:           logger,
-		}))
+		apis = append(apis, prom)
 	}
 	if cfg.Upstreams.Loki != "" {
 		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
@@ -85,6 +78,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			QueryLimits:    cfg.Proxy.QueryLimits(),
 			AllowedOrigins: cfg.Proxy.AllowedOrigins,
 			Logger:         logger,
+			Cache:          cs.forAPI("loki", cache.Loki{}),
 		}))
 	}
 	if cfg.Upstreams.Alertmanager != "" {

@@ -57,3 +57,29 @@ func alertmanagerAPI(cfg *config.File, transport http.RoundTripper, logger *slog
 		Logger:           logger,
 	}), nil
 }
+
+// prometheusAPI is the Prometheus API for upstreams.prometheus, remote
+// write included.
+func prometheusAPI(cfg *config.File, transport http.RoundTripper, logger *slog.Logger, cacher proxy.Cacher) (proxy.API, error) {
+	up, err := url.Parse(cfg.Upstreams.Prometheus)
+	if err != nil {
+		return nil, fmt.Errorf("upstreams.prometheus: %w", err)
+	}
+	write, err := writeOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return promproxy.New(promproxy.Options{
+		Upstream:         up,
+		Transport:        transport,
+		MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
+		Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
+		ExtraParams:      cfg.Proxy.ExtraParams,
+		OrgID:            cfg.Upstreams.PrometheusOrgID,
+		QueryLimits:      cfg.Proxy.QueryLimits(),
+		MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
+		Write:            write,
+		Logger:           logger,
+		Cache:            cacher,
+	}), nil
+}

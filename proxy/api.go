@@ -77,7 +77,28 @@ type Backend struct {
 	// unrewritten, the headers it may carry besides upstream.Forwarded,
 	// and its timeout (0 for none).
 	Admin func(path string) (pass bool, headers []string, timeout time.Duration)
+	// Cache answers the routes that opt in (Route.Cache) from the results
+	// cache; nil without a `cache:` section.
+	Cache Cacher
 }
+
+// Cacher answers a confined call of a cacheable route, from the cache
+// where it can and through ForwardDirect where it cannot. Admins' calls
+// never reach it: they pass unrewritten, so their answers are never
+// cached for anyone.
+type Cacher interface {
+	Serve(w http.ResponseWriter, c *Call, b *Backend) *Error
+}
+
+// CacheRule says whether and how a route's answers are cached.
+type CacheRule int
+
+// Cache rules.
+const (
+	CacheNone     CacheRule = iota
+	CacheRange              // query_range: split into intervals, merged
+	CacheMetadata           // labels, label values, series: whole answers, briefly
+)
 
 // QueryRule says what a route's `query` parameter is.
 type QueryRule int
@@ -123,6 +144,8 @@ type Route struct {
 	OwnsRequest bool
 	// Serve answers the route; nil forwards it to the Backend.
 	Serve Handler
+	// Cache opts the route into the results cache.
+	Cache CacheRule
 }
 
 // Handler answers a call, or returns the error to render instead.

@@ -81,11 +81,23 @@ func readParams(s *Settings, c *Call) *Error {
 // and the backend's decoration: nothing of the client's request survives
 // otherwise.
 func Forward(b *Backend, w http.ResponseWriter, c *Call) *Error {
+	if b.Cache != nil && c.Route.Cache != CacheNone {
+		return b.Cache.Serve(w, c, b)
+	}
+	return ForwardDirect(b, w, c)
+}
+
+// ForwardDirect is Forward without the cache.
+func ForwardDirect(b *Backend, w http.ResponseWriter, c *Call) *Error {
 	out, cancel, err := Outbound(b, c)
 	if err != nil {
 		return err
 	}
 	defer cancel()
+	if c.Route.Stream {
+		b.Upstream.ProxyStream(w, out)
+		return nil
+	}
 	b.Upstream.ProxyConfined(w, out)
 	return nil
 }
@@ -127,6 +139,7 @@ func forwardAdmin(b *Backend, w http.ResponseWriter, r *http.Request, a tenancy.
 	out.ContentLength = r.ContentLength
 	upstream.CopyHeaders(out.Header, r.Header, upstream.Forwarded())
 	upstream.CopyHeaders(out.Header, r.Header, headers)
+	upstream.KeepEncoding(out.Header)
 	b.Decorate(out, a)
 	b.Upstream.Proxy(w, out)
 	return nil

@@ -82,9 +82,15 @@ var (
 // Prometheus URL). It returns both URLs and the end of the data.
 func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
 	tb.Helper()
+	return startStackFor(tb, 2*time.Hour, rules, gatewayYAML, args...)
+}
+
+// startStackFor is startStack with span of data before now.
+func startStackFor(tb testing.TB, span time.Duration, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
+	tb.Helper()
 	end = time.Now().Truncate(time.Minute)
 	var om bytes.Buffer
-	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-2 * time.Hour), End: end, Step: 30 * time.Second}); err != nil {
+	if err := synth.WriteOpenMetrics(&om, synth.Default().Series(), synth.Window{Start: end.Add(-span), End: end, Step: 30 * time.Second}); err != nil {
 		tb.Fatal(err)
 	}
 	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om.Bytes(), Rules: rules})

@@ -5,6 +5,7 @@
 #   chromium               Debian packages "chromium" and "chromium-driver" (the chargeback page's browser test)
 #   prometheus-alertmanager, amtool
 #                          Debian package "prometheus-alertmanager" (SLO alerts delivered end to end)
+#   redis-server           Debian package "redis-server" (the results cache's shared backend)
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,7 @@ command -v promtool   >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool     >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v chromium   >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -39,4 +41,5 @@ if ! $sudo apt-get install -y --no-install-recommends $pkgs >/tmp/tollgate-apt.l
   }
 fi
 command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null &&
-  command -v amtool >/dev/null && { command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null; }
+  command -v amtool >/dev/null && { command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null; } &&
+  command -v redis-server >/dev/null

@@ -4,11 +4,14 @@
 package tenancy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -22,7 +25,16 @@ type Tenancy struct {
 	tenants   []*Tenant
 	byGroup   map[string][]*Tenant
 	byName    map[string]*Tenant
+	// resolved memoizes Resolve by group list: building a scope compiles
+	// two regular expressions, a fifth of the gateway's per-request CPU
+	// before it was kept. At most maxResolved lists are kept; further
+	// ones are resolved every time.
+	resolved  sync.Map
+	nResolved atomic.Int64
 }
+
+// maxResolved bounds the group lists whose access is kept.
+const maxResolved = 4096
 
 // Tenant is one team: a name, the groups that belong to it and its namespaces.
 type Tenant struct {
@@ -126,6 +138,37 @@ func (a Access) TenantNames() []string {
 // exactly: case-insensitive matching of principals has caused privilege
 // escalation in other label proxies.
 func (t *Tenancy) Resolve(groups []string) Access {
+	k := memoKey(groups)
+	if v, ok := t.resolved.Load(k); ok {
+		return v.(Access)
+	}
+	a := t.resolve(groups)
+	if t.nResolved.Add(1) <= maxResolved {
+		t.resolved.Store(k, a)
+	}
+	return a
+}
+
+// memoKey encodes a group list unambiguously: each name is preceded by its
+// length. Joining with a separator would let one group whose name holds
+// the separator ("a\x00b", which a token can carry) share the memo entry,
+// and so the access, of the two groups "a" and "b".
+func memoKey(groups []string) string {
+	n := 0
+	for _, g := range groups {
+		n += len(g) + binary.MaxVarintLen64
+	}
+	k := make([]byte, 0, n)
+	for _, g := range groups {
+		k = binary.AppendUvarint(k, uint64(len(g)))
+		k = append(k, g...)
+	}
+	return string(k)
+}
+
+// resolve is Resolve without the memo. The Access it returns is shared
+// by every later request of the same groups: nothing changes it.
+func (t *Tenancy) resolve(groups []string) Access {
 	var a Access
 	seen := map[string]bool{}
 	var patterns []string

@@ -185,3 +185,35 @@ func TestValidateLokiFields(t *testing.T) {
 		t.Errorf("problems %v, want %s", got, want)
 	}
 }
+
+// A group whose name holds a NUL byte is one group, not two: resolving the
+// list ["a", "b"] first must not hand its access to ["a\x00b"] through the
+// memo, nor the other way round.
+func TestResolveMemoKeepsGroupListsApart(t *testing.T) {
+	tn, err := New(Config{
+		Label:       "namespace",
+		AdminGroups: []string{"b"},
+		Tenants:     []TenantConfig{{Name: "payments", Groups: []string{"a"}, Namespaces: []string{"team-payments-prod"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := tn.Resolve([]string{"a", "b"}); !a.Admin || !a.Allowed() {
+		t.Fatalf(`["a","b"]: got admin=%v allowed=%v, want an admin`, a.Admin, a.Allowed())
+	}
+	if a := tn.Resolve([]string{"a\x00b"}); a.Admin || a.Allowed() {
+		t.Fatalf(`["a\x00b"] after ["a","b"]: got admin=%v tenants=%v, want no access`, a.Admin, a.TenantNames())
+	}
+	// And in the other order, on a fresh memo.
+	tn2, _ := New(Config{Label: "namespace", AdminGroups: []string{"b"}, Tenants: []TenantConfig{{Name: "payments", Groups: []string{"a"}, Namespaces: []string{"x"}}}})
+	if a := tn2.Resolve([]string{"a\x00b"}); a.Allowed() {
+		t.Fatalf(`["a\x00b"]: got tenants=%v, want none`, a.TenantNames())
+	}
+	if a := tn2.Resolve([]string{"a", "b"}); !a.Admin {
+		t.Fatalf(`["a","b"] after ["a\x00b"]: got admin=%v, want an admin`, a.Admin)
+	}
+	// Lengths are part of the key: ["ab"] and ["a","b"] differ too.
+	if a := tn2.Resolve([]string{"ab"}); a.Allowed() {
+		t.Fatalf(`["ab"]: got tenants=%v, want none`, a.TenantNames())
+	}
+}

@@ -46,6 +46,8 @@ type File struct {
 	Cost *Cost `yaml:"cost"`
 	// Dashboards configures the generated Grafana dashboards.
 	Dashboards Dashboards `yaml:"dashboards"`
+	// Cache enables the results cache when present.
+	Cache *Cache `yaml:"cache"`
 }
 
 // Cost configures the cost engine. Every key is optional; an empty
@@ -328,6 +330,9 @@ func (f *File) ApplyDefaults() {
 	if f.Cost != nil {
 		f.Cost.ApplyDefaults()
 	}
+	if f.Cache != nil {
+		f.Cache.ApplyDefaults()
+	}
 }
 
 // Validate checks the whole file and returns every problem found, with key
@@ -374,6 +379,9 @@ func (f *File) Validate() problem.List {
 		ps = append(ps, f.Cost.validate()...)
 	}
 	ps = append(ps, f.Dashboards.validate(f)...)
+	if f.Cache != nil {
+		ps = append(ps, f.Cache.validate()...)
+	}
 	return ps
 }
 

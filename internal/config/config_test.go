@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,41 @@ func TestMetricsListen(t *testing.T) {
 		if err == nil || len(ps) != 1 || !strings.HasPrefix(ps[0].String(), c.want) {
 			t.Errorf("%q: got %v, want one problem starting %s", c.line, err, c.want)
 		}
+	}
+}
+
+// The cache section: defaults when present, nothing when absent, and each
+// wrong key named with a fix.
+func TestCacheSection(t *testing.T) {
+	f, _, err := Parse("t.yaml", []byte(valid))
+	if err != nil || f.Cache != nil {
+		t.Fatalf("without cache: %v, %+v; want no cache", err, f.Cache)
+	}
+	f, _, err = Parse("t.yaml", []byte(valid+"cache: {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Cache
+	if c.Backend != "memory" || c.MaxBytes != 256<<20 || time.Duration(c.MaxFreshness) != 10*time.Minute ||
+		time.Duration(c.SplitInterval) != 24*time.Hour || time.Duration(c.MetadataTTL) != time.Minute {
+		t.Errorf("defaults: %+v", c)
+	}
+	_, ps, err := Parse("t.yaml", []byte(valid+"cache: {backend: redis, max_bytes: 1024, split_interval: 10s, redis: {db: -1}}\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Path)
+		if p.Fix == "" {
+			t.Errorf("no fix: %s", p)
+		}
+	}
+	if want := []string{"cache.split_interval", "cache.redis.address", "cache.redis.db"}; !slices.Equal(got, want) {
+		t.Errorf("problems at %v, want %v:\n%v", got, want, err)
+	}
+	_, ps, _ = Parse("t.yaml", []byte(valid+"cache: {backend: disk, max_bytes: 1024}\n"))
+	if len(ps) != 1 || ps[0].Path != "cache.backend" {
+		t.Errorf("backend disk: %v", ps)
 	}
 }

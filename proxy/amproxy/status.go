@@ -86,6 +86,7 @@ func (h *Handler) passAdmin(w http.ResponseWriter, c *proxy.Call) *proxy.Error {
 			out.Header[http.CanonicalHeaderKey(k)] = v
 		}
 	}
+	upstream.KeepEncoding(out.Header)
 	h.up.Proxy(w, out)
 	return nil
 }

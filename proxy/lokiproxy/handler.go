@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate-dev/tollgate/logqlenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/proxy/memo"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -50,6 +51,9 @@ type Options struct {
 	// without an Origin and same-host origins (proxy.allowed_origins).
 	AllowedOrigins []string
 	Logger         *slog.Logger
+	// Cache answers query_range (metric queries) and the label and series
+	// endpoints from the results cache; nil for none.
+	Cache proxy.Cacher
 }
 
 // Handler is the Loki API for one Loki. Construct it with New.
@@ -57,6 +61,7 @@ type Handler struct {
 	opts     Options
 	up       *upstream.Upstream
 	pushGate *ingest.Gate
+	memo     *memo.Enforcer
 	enforcer *logqlenforce.Enforcer
 	backend  *proxy.Backend
 	routes   map[string]*proxy.Route
@@ -68,12 +73,14 @@ func New(opts Options) *Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{opts: opts, pushGate: newPushGate(opts), enforcer: logqlenforce.New(opts.QueryLimits)}
+	h.memo = memo.New(h.enforcer)
 	h.up = proxy.NewUpstream(opts.Upstream, "Loki", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
 		Upstream: h.up,
 		Timeout:  opts.Timeout,
 		Decorate: func(out *http.Request, a tenancy.Access) { setOrgs(out, a.LokiOrgIDs) },
 		Admin:    h.admin,
+		Cache:    opts.Cache,
 	}
 	h.routes = h.routeTable()
 	return h
@@ -108,7 +115,7 @@ func (h *Handler) Route(p string) (*proxy.Route, string, *proxy.Error) {
 
 // Settings implements proxy.API.
 func (h *Handler) Settings() *proxy.Settings {
-	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.enforcer, Backend: h.backend, Logger: h.opts.Logger}
+	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger}
 }
 
 // Admit implements proxy.API: Loki is asked for nobody without an org ID,

@@ -30,11 +30,11 @@ func (h *Handler) routeTable() map[string]*proxy.Route {
 	volume := []string{"query", "start", "end", "since", "step", "limit", "targetLabels", "aggregateBy"}
 	table := []*proxy.Route{
 		{Name: "/loki/api/v1/query", Params: []string{"query", "time", "limit", "direction"}, Post: true, Query: proxy.QueryRequired},
-		{Name: "/loki/api/v1/query_range", Params: rng, Post: true, Query: proxy.QueryRequired},
-		{Name: "/loki/api/v1/labels", Params: labels, Post: true, Query: proxy.QueryOptional},
-		{Name: "/loki/api/v1/label", Params: labels, Post: true, Query: proxy.QueryOptional},
-		{Name: routeLabelValues, Params: labels, Post: true, Query: proxy.QueryOptional},
-		{Name: "/loki/api/v1/series", Params: []string{"match[]", "start", "end", "since"}, Post: true, Match: proxy.MatchConfined},
+		{Name: "/loki/api/v1/query_range", Params: rng, Post: true, Query: proxy.QueryRequired, Cache: proxy.CacheRange},
+		{Name: "/loki/api/v1/labels", Params: labels, Post: true, Query: proxy.QueryOptional, Cache: proxy.CacheMetadata},
+		{Name: "/loki/api/v1/label", Params: labels, Post: true, Query: proxy.QueryOptional, Cache: proxy.CacheMetadata},
+		{Name: routeLabelValues, Params: labels, Post: true, Query: proxy.QueryOptional, Cache: proxy.CacheMetadata},
+		{Name: "/loki/api/v1/series", Params: []string{"match[]", "start", "end", "since"}, Post: true, Match: proxy.MatchConfined, Cache: proxy.CacheMetadata},
 		{Name: "/loki/api/v1/index/stats", Params: []string{"query", "start", "end", "since"}, Post: true, Query: proxy.QueryRequired},
 		{Name: "/loki/api/v1/index/volume", Params: volume, Post: true, Query: proxy.QueryRequired, Prepare: h.keepVolumeGrouping},
 		{Name: "/loki/api/v1/index/volume_range", Params: volume, Post: true, Query: proxy.QueryRequired, Prepare: h.keepVolumeGrouping},

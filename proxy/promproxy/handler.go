@@ -15,6 +15,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/proxy/memo"
 	"github.com/tollgate-dev/tollgate/proxy/upstream"
 	"github.com/tollgate-dev/tollgate/querybounds"
 	"github.com/tollgate-dev/tollgate/tenancy"
@@ -43,6 +44,9 @@ type Options struct {
 	// Write configures remote write (/api/v1/write).
 	Write  WriteOptions
 	Logger *slog.Logger
+	// Cache answers query_range and the metadata endpoints from the
+	// results cache; nil for none.
+	Cache proxy.Cacher
 }
 
 // DefaultMaxFilteredBytes is MaxFilteredBytes's default.
@@ -53,6 +57,7 @@ const DefaultMaxFilteredBytes = 32 << 20
 type Handler struct {
 	opts     Options
 	up       *upstream.Upstream
+	memo     *memo.Enforcer
 	enforcer *promenforce.Enforcer
 	backend  *proxy.Backend
 	routes   map[string]*proxy.Route
@@ -71,6 +76,7 @@ func New(opts Options) *Handler {
 		opts.MaxFilteredBytes = DefaultMaxFilteredBytes
 	}
 	h := &Handler{opts: opts, enforcer: promenforce.NewWithLimits(opts.QueryLimits)}
+	h.memo = memo.New(h.enforcer)
 	h.up = proxy.NewUpstream(opts.Upstream, "the upstream Prometheus API", opts.Transport, opts.Logger, h)
 	h.backend = &proxy.Backend{
 		Upstream: h.up,
@@ -81,6 +87,7 @@ func New(opts Options) *Handler {
 		Admin: func(p string) (bool, []string, time.Duration) {
 			return p != routeWrite, adminHeaders, opts.Timeout
 		},
+		Cache: opts.Cache,
 	}
 	h.writer = h.newWriter()
 	h.routes = routeTable(h.serveFiltered, h.serveWrite)
@@ -92,7 +99,7 @@ func (h *Handler) Name() string { return "prometheus" }
 
 // Settings implements proxy.API.
 func (h *Handler) Settings() *proxy.Settings {
-	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.enforcer, Backend: h.backend, Logger: h.opts.Logger}
+	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger}
 }
 
 // Admit implements proxy.API: the Prometheus API asks nothing more of a

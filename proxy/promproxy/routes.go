@@ -26,11 +26,11 @@ func routeTable(filter, write proxy.Handler) map[string]*proxy.Route {
 	rules := []string{"type", "rule_name[]", "rule_group[]", "file[]", "exclude_alerts", "match[]", "group_limit", "group_next_token", "dedup", "partial_response"}
 	table := []*proxy.Route{
 		{Name: "/api/v1/query", Params: instant, Post: true, Query: proxy.QueryRequired},
-		{Name: "/api/v1/query_range", Params: rng, Post: true, Query: proxy.QueryRequired},
+		{Name: "/api/v1/query_range", Params: rng, Post: true, Query: proxy.QueryRequired, Cache: proxy.CacheRange},
 		{Name: "/api/v1/query_exemplars", Params: []string{"query", "start", "end"}, Post: true, Query: proxy.QueryRequired},
-		{Name: "/api/v1/series", Params: match, Post: true, Match: proxy.MatchConfined},
-		{Name: "/api/v1/labels", Params: match, Post: true, Match: proxy.MatchConfined},
-		{Name: labelValuesRoute, Params: match, Match: proxy.MatchConfined},
+		{Name: "/api/v1/series", Params: match, Post: true, Match: proxy.MatchConfined, Cache: proxy.CacheMetadata},
+		{Name: "/api/v1/labels", Params: match, Post: true, Match: proxy.MatchConfined, Cache: proxy.CacheMetadata},
+		{Name: labelValuesRoute, Params: match, Match: proxy.MatchConfined, Cache: proxy.CacheMetadata},
 		{Name: "/federate", Params: []string{"match[]"}, Match: proxy.MatchConfined},
 		// The rules API's match[] filters rules by their labels; the
 		// backend parses it, so it is held to the query bounds.

@@ -1,0 +1,245 @@
+package cache
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// A point is one sample of a range answer, kept as the backend wrote it
+// ([ts,"value"] or [ts,{histogram}]) so that what is served from the cache
+// is byte for byte what the backend said; t is its time in milliseconds.
+type point struct {
+	t   int64
+	raw json.RawMessage
+}
+
+// series is one series of a matrix.
+type series struct {
+	labels     labels.Labels
+	values     []point
+	histograms []point
+}
+
+// matrix is a range answer's result, or a cached extent's.
+type matrix []*series
+
+// rawSeries is a series as the Prometheus and Loki APIs write it.
+type rawSeries struct {
+	Metric     map[string]string `json:"metric"`
+	Values     []json.RawMessage `json:"values,omitempty"`
+	Histograms []json.RawMessage `json:"histograms,omitempty"`
+}
+
+// apiAnswer is a query_range answer.
+type apiAnswer struct {
+	Status string `json:"status"`
+	Data   struct {
+		ResultType string      `json:"resultType"`
+		Result     []rawSeries `json:"result"`
+	} `json:"data"`
+	Warnings []json.RawMessage `json:"warnings"`
+	Infos    []json.RawMessage `json:"infos"`
+}
+
+var errNotCacheable = errors.New("answer is not cacheable")
+
+// decodeAnswer reads a query_range answer that may be cached: a success
+// with a matrix, without warnings or infos (partial data, truncated
+// results, which must not outlive this request).
+func decodeAnswer(body []byte) (matrix, error) {
+	var a apiAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, fmt.Errorf("decoding the answer: %w", err)
+	}
+	if a.Status != "success" || a.Data.ResultType != "matrix" || len(a.Warnings) > 0 || len(a.Infos) > 0 {
+		return nil, errNotCacheable
+	}
+	return fromRaw(a.Data.Result)
+}
+
+func fromRaw(rs []rawSeries) (matrix, error) {
+	m := make(matrix, 0, len(rs))
+	for _, r := range rs {
+		s := &series{labels: labels.FromMap(r.Metric)}
+		var err error
+		if s.values, err = points(r.Values); err != nil {
+			return nil, err
+		}
+		if s.histograms, err = points(r.Histograms); err != nil {
+			return nil, err
+		}
+		m = append(m, s)
+	}
+	return m, nil
+}
+
+func points(raws []json.RawMessage) ([]point, error) {
+	if len(raws) == 0 {
+		return nil, nil
+	}
+	ps := make([]point, len(raws))
+	for i, raw := range raws {
+		t, err := pointTime(raw)
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = point{t: t, raw: raw}
+	}
+	return ps, nil
+}
+
+// pointTime reads the timestamp of [ts, value], seconds with up to
+// millisecond decimals, as milliseconds.
+func pointTime(raw json.RawMessage) (int64, error) {
+	b := bytes.TrimSpace(raw)
+	comma := bytes.IndexByte(b, ',')
+	if len(b) < 2 || b[0] != '[' || comma < 0 {
+		return 0, fmt.Errorf("point %.40s is not [time, value]", raw)
+	}
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(b[1:comma])), 64)
+	if err != nil {
+		return 0, fmt.Errorf("point %.40s: %w", raw, err)
+	}
+	return int64(math.Round(f * 1000)), nil
+}
+
+// builder merges pieces of matrices into one, series by series. Pieces
+// are added in time order and never overlap, so points stay sorted.
+type builder struct {
+	index map[string]*series
+	out   matrix
+}
+
+func newBuilder() *builder { return &builder{index: map[string]*series{}} }
+
+// add appends the points of m within [lo, hi] that keep(t) accepts.
+func (b *builder) add(m matrix, lo, hi int64, keep func(int64) bool) {
+	for _, s := range m {
+		vs, hs := within(s.values, lo, hi, keep), within(s.histograms, lo, hi, keep)
+		if len(vs) == 0 && len(hs) == 0 {
+			continue
+		}
+		key := s.labels.String()
+		dst, ok := b.index[key]
+		if !ok {
+			dst = &series{labels: s.labels}
+			b.index[key] = dst
+			b.out = append(b.out, dst)
+		}
+		dst.values = append(dst.values, vs...)
+		dst.histograms = append(dst.histograms, hs...)
+	}
+}
+
+func within(ps []point, lo, hi int64, keep func(int64) bool) []point {
+	var out []point
+	for _, p := range ps {
+		if p.t >= lo && p.t <= hi && (keep == nil || keep(p.t)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// matrix returns the merged series, points in time order and series in
+// the order Prometheus sorts a range answer (by labels).
+func (b *builder) matrix() matrix {
+	for _, s := range b.out {
+		slices.SortStableFunc(s.values, byTime)
+		slices.SortStableFunc(s.histograms, byTime)
+	}
+	slices.SortFunc(b.out, func(x, y *series) int { return labels.Compare(x.labels, y.labels) })
+	return b.out
+}
+
+func byTime(a, b point) int {
+	switch {
+	case a.t < b.t:
+		return -1
+	case a.t > b.t:
+		return 1
+	}
+	return 0
+}
+
+// writeResult writes m as the API's result array.
+func writeResult(buf *bytes.Buffer, m matrix) {
+	buf.WriteByte('[')
+	for i, s := range m {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		metric, _ := json.Marshal(s.labels.Map()) // map keys are written sorted, as Prometheus writes labels
+		buf.WriteString(`{"metric":`)
+		buf.Write(metric)
+		writePoints(buf, "values", s.values)
+		writePoints(buf, "histograms", s.histograms)
+		buf.WriteByte('}')
+	}
+	buf.WriteByte(']')
+}
+
+func writePoints(buf *bytes.Buffer, name string, ps []point) {
+	if len(ps) == 0 {
+		return
+	}
+	buf.WriteString(`,"` + name + `":[`)
+	for i, p := range ps {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(p.raw)
+	}
+	buf.WriteByte(']')
+}
+
+// encodeAnswer writes a successful query_range answer.
+func encodeAnswer(m matrix) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"status":"success","data":{"resultType":"matrix","result":`)
+	writeResult(&buf, m)
+	buf.WriteString(`}}`)
+	return buf.Bytes()
+}
+
+// extent is a cached stretch [start, end] of one interval's grid.
+type extent struct {
+	start, end int64
+	m          matrix
+}
+
+type storedExtent struct {
+	Start  int64       `json:"s"`
+	End    int64       `json:"e"`
+	Result []rawSeries `json:"r"`
+}
+
+func encodeExtent(e *extent) []byte {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, `{"s":%d,"e":%d,"r":`, e.start, e.end)
+	writeResult(&buf, e.m)
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+func decodeExtent(b []byte) (*extent, error) {
+	var se storedExtent
+	if err := json.Unmarshal(b, &se); err != nil {
+		return nil, fmt.Errorf("decoding a cached extent: %w", err)
+	}
+	m, err := fromRaw(se.Result)
+	if err != nil {
+		return nil, err
+	}
+	if se.End < se.Start {
+		return nil, fmt.Errorf("cached extent ends (%d) before it starts (%d)", se.End, se.Start)
+	}
+	return &extent{start: se.Start, end: se.End, m: m}, nil
+}
