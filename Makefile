@@ -147,7 +147,7 @@ test: deps lint
 demo: build demo-prometheus $(LOKI)
 	./$(BIN) demo
 
-## bench: proxy CPU per query_range against prom-label-proxy v0.11.1 and a dashboard replay with the results cache against direct Prometheus (ratios printed); PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus and push throughput against a real Loki, each measured against direct access in the same run
+## bench: proxy CPU per query_range against prom-label-proxy v0.11.1 and a dashboard replay with the results cache against direct Prometheus (ratios printed); PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus, push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
 bench: deps $(PLP)
 	$(GO) test -run '^$$' -bench . -benchmem ./promenforce/ ./logqlenforce/ ./logql/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
@@ -157,6 +157,7 @@ bench: deps $(PLP)
 	$(GO) test -run '^$$' -bench BenchmarkProxyCPUVersusPromLabelProxy -benchtime 1000x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkDashboardReplay -benchtime 1x ./proxy/
 	$(GO) test -run '^$$' -bench BenchmarkLokiPushThroughput -benchtime 300x ./proxy/
+	$(GO) test -run '^$$' -bench BenchmarkRemoteWriteThroughput -benchtime 300x ./proxy/
 
 ## lint: gofmt and go vet
 lint:
@@ -171,6 +172,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLokiLexCost$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabels$$' -fuzztime $(FUZZTIME) ./logql/
 	$(GO) test -run '^$$' -fuzz '^FuzzTenantScope$$' -fuzztime $(FUZZTIME) ./cost/
+	$(GO) test -run '^$$' -fuzz '^FuzzRemoteWrite$$' -fuzztime $(FUZZTIME) ./proxy/remotewrite/
+	$(GO) test -run '^$$' -fuzz '^FuzzSilenceConfinement$$' -fuzztime $(FUZZTIME) ./proxy/amproxy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./internal/resp/
 
 ## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)

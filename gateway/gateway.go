@@ -51,24 +51,11 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 	}
 	var apis []proxy.API
 	if cfg.Upstreams.Prometheus != "" {
-		up, err := url.Parse(cfg.Upstreams.Prometheus)
+		prom, err := prometheusAPI(cfg, transport, logger, cs.forAPI("prometheus", cache.Prometheus{}))
 		if err != nil {
-			return nil, fmt.Errorf("upstreams.prometheus: %w", err)
+			return nil, err
 		}
-		apis = append(apis, promproxy.New(promproxy.Options{
-			Upstream:         up,
-			Dialect:          promDialect(cfg, up, transport, logger),
-			Label:            cfg.Tenancy.Label,
-			Transport:        transport,
-			MaxBodyBytes:     cfg.Proxy.MaxBodyBytes,
-			Timeout:          time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:      cfg.Proxy.ExtraParams,
-			OrgID:            cfg.Upstreams.PrometheusOrgID,
-			QueryLimits:      cfg.Proxy.QueryLimits(),
-			MaxFilteredBytes: cfg.Proxy.MaxFilteredResponseBytes,
-			Logger:           logger,
-			Cache:            cs.forAPI("prometheus", cache.Prometheus{}),
-		}))
+		apis = append(apis, prom)
 	}
 	if cfg.Upstreams.Loki != "" {
 		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
@@ -97,6 +84,13 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 			Cache:          cs.forAPI("loki", cache.Loki{}),
 		}))
 	}
+	if cfg.Upstreams.Alertmanager != "" {
+		am, err := alertmanagerAPI(cfg, transport, logger)
+		if err != nil {
+			return nil, err
+		}
+		apis = append(apis, am)
+	}
 	if cfg.Cost != nil {
 		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
 		if err != nil {
@@ -115,7 +109,7 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		}
 	}
 	if len(apis) == 0 {
-		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki or both")
+		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki, upstreams.alertmanager or several")
 	}
 	opts := proxy.Options{Tenancy: tn, Auth: auth, APIs: apis, Logger: logger, BodyReadTimeout: time.Duration(cfg.Proxy.BodyReadTimeout)}
 	if reg != nil {

@@ -596,7 +596,7 @@ func isolationSuite(t *testing.T, e *e2e) {
 	})
 
 	t.Run("everything else is refused for tenants and forwarded for admins", func(t *testing.T) {
-		for _, p := range []string{"/api/v1/metadata", "/api/v1/targets", "/api/v1/status/tsdb", "/api/v1/status/config", "/api/v1/admin/tsdb/snapshot", "/api/v1/write", "/api/v1/nonexistent",
+		for _, p := range []string{"/api/v1/metadata", "/api/v1/targets", "/api/v1/status/tsdb", "/api/v1/status/config", "/api/v1/admin/tsdb/snapshot", "/api/v1/nonexistent",
 			// Thanos Query's own: its stores and their external labels,
 			// query plans, its flags.
 			"/api/v1/stores", "/api/v1/query_explain", "/api/v1/query_range_explain", "/api/v1/status/flags", "/api/v1/status/runtimeinfo"} {

@@ -480,9 +480,12 @@ func TestGrafanaOIDCDataSourcesExample(t *testing.T) {
 			if ds.Type == "prometheus" && ds.JSONData["httpMethod"] != "POST" {
 				t.Errorf("%s: httpMethod %v; the replay sends POST", ds.Name, ds.JSONData["httpMethod"])
 			}
+			if ds.Type == "alertmanager" && (!strings.HasSuffix(ds.URL, "/alertmanager") || ds.JSONData["implementation"] != "prometheus") {
+				t.Errorf("%s: URL %q, implementation %v; Tollgate serves API v2 under /alertmanager, as the prometheus implementation asks for it", ds.Name, ds.URL, ds.JSONData["implementation"])
+			}
 		}
 	}
-	if !forwarded["prometheus"] || !forwarded["loki"] {
-		t.Errorf("data sources forwarding the user's token: %v; want prometheus and loki", forwarded)
+	if !forwarded["prometheus"] || !forwarded["loki"] || !forwarded["alertmanager"] {
+		t.Errorf("data sources forwarding the user's token: %v; want prometheus, loki and alertmanager", forwarded)
 	}
 }

@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	Dispatch(api, rec, r, access)
+	Dispatch(api, rec, r.WithContext(withUser(r.Context(), id.User)), access)
 }
 
 // serveOperations answers the probes and /metrics, which belong to no API.

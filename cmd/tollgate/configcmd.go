@@ -69,6 +69,12 @@ func printConfigSummary(out io.Writer, path string, cfg *config.File, tn *tenanc
 	if cfg.Upstreams.Loki != "" {
 		fmt.Fprintf(out, ", loki %s", cfg.Upstreams.Loki)
 	}
+	if cfg.Upstreams.Alertmanager != "" {
+		fmt.Fprintf(out, ", alertmanager %s", cfg.Upstreams.Alertmanager)
+	}
+	if cfg.Upstreams.RemoteWrite != "" {
+		fmt.Fprintf(out, ", remote write %s", cfg.Upstreams.RemoteWrite)
+	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "enforced label %q; admin groups: %s\n", tn.Label(), strings.Join(cfg.Tenancy.AdminGroups, ", "))
 	for _, t := range tn.Tenants() {

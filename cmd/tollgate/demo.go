@@ -113,8 +113,11 @@ func newDemoCmd() *cobra.Command {
 				History:          time.Duration(hours) * time.Hour,
 				PrometheusBinary: prom,
 				LokiBinary:       loki,
-				OutputDir:        out,
-				Logger:           logger,
+				// Debian's prometheus-alertmanager (make deps); without
+				// it the demo runs without alerts.
+				AlertmanagerBinary: demo.FindAlertmanager(os.Getenv),
+				OutputDir:          out,
+				Logger:             logger,
 			})
 			if err != nil {
 				return err

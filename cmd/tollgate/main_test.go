@@ -45,7 +45,8 @@ func TestHelp(t *testing.T) {
 
 func TestConfigCheck(t *testing.T) {
 	out, _, err := run(t, "", "config", "check", filepath.Join("..", "..", "deploy", "tollgate.example.yaml"))
-	if err != nil || !strings.Contains(out, "is valid") || !strings.Contains(out, "tenant payments") || !strings.Contains(out, "cost engine: cluster prod-eu-west-1, USD") {
+	if err != nil || !strings.Contains(out, "is valid") || !strings.Contains(out, "tenant payments") || !strings.Contains(out, "cost engine: cluster prod-eu-west-1, USD") ||
+		!strings.Contains(out, "alertmanager http://127.0.0.1:9093") {
 		t.Errorf("valid file: err %v, output:\n%s", err, out)
 	}
 

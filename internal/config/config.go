@@ -136,6 +136,16 @@ type Upstreams struct {
 	// and distributor behind one gateway). Optional: without it the Loki
 	// API is not served.
 	Loki string `yaml:"loki"`
+	// Alertmanager is the base URL of Alertmanager (API v2). Optional:
+	// with it, tenants reach their alerts and silences under
+	// /alertmanager/api/v2.
+	Alertmanager string `yaml:"alertmanager"`
+	// RemoteWrite is the full URL Prometheus remote writes received on
+	// /api/v1/write are forwarded to, once checked: Mimir's /api/v1/push,
+	// Thanos Receive's /api/v1/receive. Default: upstreams.prometheus
+	// followed by /api/v1/write (Prometheus with
+	// --web.enable-remote-write-receiver).
+	RemoteWrite string `yaml:"remote_write"`
 }
 
 // Proxy tunes the query proxy. Every key is optional.
@@ -161,6 +171,14 @@ type Proxy struct {
 	// MaxConcurrentPushes bounds the pushes decoded at once; more are
 	// answered 429.
 	MaxConcurrentPushes int64 `yaml:"max_concurrent_pushes"`
+	// MaxRemoteWriteSeries, MaxRemoteWriteSamples (samples, histograms
+	// and exemplars) and MaxRemoteWriteLabelPairs cap what one Prometheus
+	// remote write holds, counted on the wire before it is decoded. Its
+	// bytes are bounded by max_push_bytes and max_push_decompressed_bytes,
+	// and the writes decoded at once by max_concurrent_pushes, as pushes.
+	MaxRemoteWriteSeries     int64 `yaml:"max_remote_write_series"`
+	MaxRemoteWriteSamples    int64 `yaml:"max_remote_write_samples"`
+	MaxRemoteWriteLabelPairs int64 `yaml:"max_remote_write_label_pairs"`
 	// ExtraParams are additional query parameters forwarded to the upstream
 	// on the query and metadata endpoints. Unknown parameters are refused by
 	// default so that no backend-specific option can widen a query.
@@ -348,8 +366,8 @@ func (f *File) Validate() problem.List {
 		}
 	}
 	switch {
-	case f.Upstreams.Prometheus == "" && f.Upstreams.Loki == "":
-		ps.Add("upstreams", "names no backend", "set upstreams.prometheus to the base URL of Prometheus, Thanos Query or the Mimir query frontend (e.g. http://prometheus:9090), upstreams.loki to Loki's, or both")
+	case f.Upstreams.Prometheus == "" && f.Upstreams.Loki == "" && f.Upstreams.Alertmanager == "":
+		ps.Add("upstreams", "names no backend", "set upstreams.prometheus to the base URL of Prometheus, Thanos Query or the Mimir query frontend (e.g. http://prometheus:9090), upstreams.loki to Loki's, upstreams.alertmanager to Alertmanager's, or several")
 	case f.Upstreams.Prometheus != "":
 		checkURL(&ps, "upstreams.prometheus", f.Upstreams.Prometheus)
 	}
@@ -361,6 +379,7 @@ func (f *File) Validate() problem.List {
 	}
 	checkOrgID(&ps, f.Upstreams.PrometheusOrgID)
 	checkDialect(&ps, f.Upstreams.PrometheusDialect)
+	f.Upstreams.validateMore(&ps)
 	ps = append(ps, f.Tenancy.Validate()...)
 	ps = append(ps, f.Auth.Validate("auth")...)
 	ps = append(ps, f.Proxy.validatePush()...)
@@ -414,6 +433,9 @@ func (p *Proxy) pushKeys() []pushKey {
 		{"proxy.max_push_structured_metadata_pairs", &p.MaxPushStructuredMetadataPairs, DefaultMaxPushStructuredMetadataPairs, "a number of name-value pairs"},
 		{"proxy.max_push_label_bytes", &p.MaxPushLabelBytes, DefaultMaxPushLabelBytes, "a size in bytes"},
 		{"proxy.max_concurrent_pushes", &p.MaxConcurrentPushes, DefaultMaxConcurrentPushes, "a number of pushes"},
+		{"proxy.max_remote_write_series", &p.MaxRemoteWriteSeries, DefaultMaxRemoteWriteSeries, "a number of series"},
+		{"proxy.max_remote_write_samples", &p.MaxRemoteWriteSamples, DefaultMaxRemoteWriteSamples, "a number of samples"},
+		{"proxy.max_remote_write_label_pairs", &p.MaxRemoteWriteLabelPairs, DefaultMaxRemoteWriteLabelPairs, "a number of name-value pairs"},
 	}
 }
 

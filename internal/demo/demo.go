@@ -54,6 +54,9 @@ type Options struct {
 	// LokiBinary is the Loki server to run (see FindLoki). Empty runs the
 	// demo without logs, saying so in the banner.
 	LokiBinary string
+	// AlertmanagerBinary is the Alertmanager to run (see
+	// FindAlertmanager). Empty runs the demo without alerts.
+	AlertmanagerBinary string
 	// LogInterval is how often each service writes a live log line.
 	LogInterval time.Duration
 	// Logger receives progress and the gateway's access log.
@@ -78,6 +81,7 @@ type Demo struct {
 	logger     *slog.Logger
 	prometheus *Prometheus
 	loki       *Loki
+	am         *Alertmanager
 	gateway    *Gateway
 	chargeback *Chargeback
 	components []Component
@@ -136,10 +140,11 @@ func New(opts Options) (*Demo, error) {
 	// The gateway reads Loki's URL when it starts, Loki's banner the
 	// gateway's URL once both run: each refers to the other.
 	var loki *Loki
+	var am *Alertmanager
 	gw := NewGateway(GatewayOptions{
 		Listen: opts.Listen,
 		Upstreams: func() config.Upstreams {
-			return config.Upstreams{Prometheus: prom.URL(), Loki: loki.URL()}
+			return config.Upstreams{Prometheus: prom.URL(), Loki: loki.URL(), Alertmanager: am.URL()}
 		},
 		Tenancy: tc,
 		Logger:  opts.Logger.With("component", "gateway"),
@@ -152,6 +157,7 @@ func New(opts Options) (*Demo, error) {
 		Gateway:      gw,
 		Logger:       opts.Logger.With("component", "loki"),
 	})
+	am = NewAlertmanager(AlertmanagerOptions{Binary: opts.AlertmanagerBinary, Gateway: gw, Logger: opts.Logger.With("component", "alertmanager")})
 	chargeback := NewChargeback(gw, opts.Logger.With("component", "chargeback"))
 	outputs := outputComponents(opts.OutputDir, gw, cluster, opts.Logger)
 	if opts.OutputDir != "" {
@@ -162,10 +168,11 @@ func New(opts Options) (*Demo, error) {
 		chargeback: chargeback,
 		prometheus: prom,
 		loki:       loki,
+		am:         am,
 		gateway:    gw,
 		// Upstreams first: the gateway needs their URLs.
-		components: append([]Component{prom, loki, gw, chargeback}, outputs...),
-		banner:     append([]Component{prom, gw, loki, chargeback}, outputs...),
+		components: append([]Component{prom, loki, am, gw, chargeback}, outputs...),
+		banner:     append([]Component{prom, gw, loki, am, chargeback}, outputs...),
 	}, nil
 }
 
@@ -180,6 +187,9 @@ func (d *Demo) Chargeback() *Chargeback { return d.chargeback }
 
 // Loki is the demo's Loki, enabled or not.
 func (d *Demo) Loki() *Loki { return d.loki }
+
+// Alertmanager is the demo's Alertmanager, enabled or not.
+func (d *Demo) Alertmanager() *Alertmanager { return d.am }
 
 // Start starts every component in order. If one fails, those already
 // started are stopped again.

@@ -41,7 +41,9 @@ type Options struct {
 	// MaxFilteredBytes bounds the rules and alerts answers read to filter
 	// them (default 32 MiB).
 	MaxFilteredBytes int64
-	Logger           *slog.Logger
+	// Write configures remote write (/api/v1/write).
+	Write  WriteOptions
+	Logger *slog.Logger
 	// Cache answers query_range and the metadata endpoints from the
 	// results cache; nil for none.
 	Cache proxy.Cacher
@@ -65,6 +67,7 @@ type Handler struct {
 	enforcer *promenforce.Enforcer
 	backend  *proxy.Backend
 	routes   map[string]*proxy.Route
+	writer   *writer
 }
 
 // New builds a Handler.
@@ -88,12 +91,15 @@ func New(opts Options) *Handler {
 		Upstream: h.up,
 		Timeout:  opts.Timeout,
 		Decorate: h.setOrgID,
-		Admin: func(string) (bool, []string, time.Duration) {
-			return true, adminHeaders, opts.Timeout
+		// Admins' remote writes are checked and re-encoded like
+		// anyone's; the rest of their requests pass unrewritten.
+		Admin: func(p string) (bool, []string, time.Duration) {
+			return p != routeWrite, adminHeaders, opts.Timeout
 		},
 		Cache: opts.Cache,
 	}
-	h.routes = routeTable(h.serveFiltered)
+	h.writer = h.newWriter()
+	h.routes = routeTable(h.serveFiltered, h.serveWrite)
 	prepareThanos(h.routes, thanosChecker{enforcer: h.enforcer, label: opts.Label})
 	return h
 }

@@ -222,7 +222,7 @@ func TestTenantDenials(t *testing.T) {
 	for _, p := range []string{
 		"/api/v1/metadata", "/api/v1/targets", "/api/v1/targets/metadata", "/api/v1/status/tsdb",
 		"/api/v1/status/config", "/api/v1/status/flags", "/api/v1/admin/tsdb/delete_series",
-		"/api/v1/admin/tsdb/snapshot", "/api/v1/write", "/api/v1/read", "/api/v1/otlp/v1/metrics",
+		"/api/v1/admin/tsdb/snapshot", "/api/v1/read", "/api/v1/otlp/v1/metrics",
 		"/api/v1/alertmanagers", "/api/v1/notifications", "/api/v1/unknown",
 	} {
 		w, e := serve(h, get(p, nil), a)

@@ -19,7 +19,7 @@ const labelValuesRoute = "/api/v1/label/:name/values"
 // endpoints), or reads no series at all; rules and alerts answers are
 // filtered by filter. POST is forwarded as POST where Prometheus accepts
 // it.
-func routeTable(filter proxy.Handler) map[string]*proxy.Route {
+func routeTable(filter, write proxy.Handler) map[string]*proxy.Route {
 	instant := withThanos("query", "time", "timeout", "limit", "stats", "lookback_delta")
 	rng := withThanos("query", "start", "end", "step", "timeout", "stats", "lookback_delta")
 	match := withThanos("match[]", "start", "end", "limit")
@@ -37,6 +37,8 @@ func routeTable(filter proxy.Handler) map[string]*proxy.Route {
 		{Name: "/api/v1/rules", Params: rules, Match: proxy.MatchBounded, Serve: filter},
 		{Name: "/api/v1/alerts", Params: []string{"dedup", "partial_response"}, Serve: filter},
 		{Name: "/api/v1/status/buildinfo"},
+		// Remote write 1.0, checked series by series.
+		{Name: routeWrite, Post: true, OwnsRequest: true, Serve: write},
 		// Read no series, but the backend parses the query.
 		{Name: "/api/v1/format_query", Params: []string{"query"}, Post: true, Query: proxy.QueryBounded},
 		{Name: "/api/v1/parse_query", Params: []string{"query"}, Post: true, Query: proxy.QueryBounded},
