@@ -158,7 +158,7 @@ func tenantLabel(a tenancy.Access) string {
 	case !a.Allowed():
 		return tenantNone
 	}
-	return strings.Join(a.TenantNames(), "+")
+	return a.Label()
 }
 
 // begin starts recording a request for the metrics and the access log.
@@ -182,6 +182,9 @@ func (rec *recorder) finish() {
 	level := slog.LevelInfo
 	if rec.status >= 400 {
 		level = slog.LevelWarn
+	}
+	if !s.opts.Logger.Enabled(r.Context(), level) {
+		return // the arguments below cost allocations nobody reads
 	}
 	s.opts.Logger.Log(r.Context(), level, "request",
 		"method", r.Method, "path", r.URL.Path, "route", rec.route, "user", rec.user,
