@@ -177,7 +177,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, api API, route st
 func (rec *recorder) finish() {
 	s, r := rec.s, rec.r
 	elapsed := time.Since(rec.start)
-	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, fmt.Sprint(rec.status)).Inc()
+	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, strconv.Itoa(rec.status)).Inc()
 	s.duration.WithLabelValues(rec.api, rec.route, rec.tenant).Observe(elapsed.Seconds())
 	level := slog.LevelInfo
 	if rec.status >= 400 {

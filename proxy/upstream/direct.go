@@ -122,9 +122,6 @@ func (d *direct) put(c *dconn) {
 	}
 }
 
-// aLongTimeAgo is a deadline that makes blocked reads and writes return.
-var aLongTimeAgo = time.Unix(1, 0)
-
 // exchange is one request on c: the request written, the answer's head
 // read. From here until release, the watchdog stops the exchange, and the
 // reading of the body, when the client goes away (ctx ends) or the
@@ -200,7 +197,7 @@ func (d *direct) watchdog() {
 		for c := range d.inflight {
 			if !c.tripped && (c.ctx.Err() != nil || !c.until.IsZero() && now.After(c.until)) {
 				c.tripped = true
-				_ = c.nc.SetDeadline(aLongTimeAgo)
+				_ = c.nc.SetDeadline(time.Unix(1, 0)) // long past: blocked reads and writes return
 			}
 		}
 		idle := len(d.inflight) == 0
