@@ -324,12 +324,15 @@ func (u *Upstream) ProxyConfinedTimeout(w http.ResponseWriter, out *http.Request
 	}
 	body := &eofReader{r: resp.Body}
 	resp.Body = body
-	done := u.copyAnswer(w, out, resp)
-	if usable := u.direct.release(c); done && usable && body.eof && !resp.Close {
-		u.direct.put(c)
-		return
-	}
-	_ = c.nc.Close()
+	done := false
+	defer func() { // also when copyAnswer aborts the answer
+		if usable := u.direct.release(c); done && usable && body.eof && !resp.Close {
+			u.direct.put(c)
+			return
+		}
+		_ = c.nc.Close()
+	}()
+	done = u.copyAnswer(w, out, resp)
 }
 
 // copyAnswer screens the answer and copies it to w. An answer that fits
@@ -343,8 +346,12 @@ func (u *Upstream) copyAnswer(w http.ResponseWriter, out *http.Request, resp *ht
 	}
 	buf := u.buffers.Get()
 	defer u.buffers.Put(buf)
-	n, err := io.ReadFull(resp.Body, buf)
-	whole := err == io.EOF || err == io.ErrUnexpectedEOF
+	// Whole means the body's own end: a backend that hangs up in the
+	// middle of a chunked answer makes ReadFull return ErrUnexpectedEOF
+	// too, and that answer must not go out with a length as if complete.
+	r := &eofReader{r: resp.Body}
+	n, err := io.ReadFull(r, buf)
+	whole := r.eof
 	if err != nil && !whole {
 		u.Error(w, out, directError(out.Context(), err))
 		return false

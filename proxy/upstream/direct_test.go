@@ -159,3 +159,28 @@ func TestDirectTruncatedAnswerIsAborted(t *testing.T) {
 		t.Errorf("got %d bytes and no error, want the answer aborted", len(body))
 	}
 }
+
+// A backend that hangs up in the middle of a short chunked answer (before
+// its last chunk) gives the client an error, not the part it sent with a
+// length that makes it look whole.
+func TestDirectShortTruncatedAnswerIsNotPassedAsWhole(t *testing.T) {
+	gw, _ := newDirectGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n")
+		_ = bw.Flush()
+		_ = conn.Close()
+	}), time.Minute)
+	resp, err := http.Get(gw)
+	if err != nil {
+		return // refused outright: fine
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		t.Errorf("got 200 %q and no error, want the truncated answer refused", body)
+	}
+}
