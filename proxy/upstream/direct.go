@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,20 +267,21 @@ func hopHeaders() []string {
 	return []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 }
 
-// copyHeader copies an answer's end-to-end headers to dst.
+// copyHeader adds an answer's end-to-end headers to dst: neither the
+// hop-by-hop ones nor those its Connection header names.
 func copyHeader(dst, src http.Header) {
-	for k, vs := range src {
-		dst[k] = vs
-	}
+	drop := hopHeaders()
 	for _, f := range src["Connection"] {
 		for _, name := range strings.Split(f, ",") {
 			if name = textproto.TrimString(name); name != "" {
-				dst.Del(name)
+				drop = append(drop, textproto.CanonicalMIMEHeaderKey(name))
 			}
 		}
 	}
-	for _, k := range hopHeaders() {
-		delete(dst, k)
+	for k, vs := range src {
+		if !slices.Contains(drop, k) {
+			dst[k] = append(dst[k], vs...)
+		}
 	}
 }
 
