@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path"
@@ -100,39 +101,54 @@ func Forward(b *Backend, w http.ResponseWriter, c *Call) *Error {
 
 // ForwardDirect is Forward without the cache.
 func ForwardDirect(b *Backend, w http.ResponseWriter, c *Call) *Error {
-	out, cancel, err := Outbound(b, c)
-	if err != nil {
-		return err
-	}
-	defer cancel()
 	if c.Route.Stream {
+		out, cancel, err := Outbound(b, c)
+		if err != nil {
+			return err
+		}
+		defer cancel()
 		b.Upstream.ProxyStream(w, out)
 		return nil
 	}
-	b.Upstream.ProxyConfined(w, out)
+	// The timeout goes with the request rather than into a context of
+	// its own: the upstream applies it without a timer per request.
+	out, err := outbound(c.Request.Context(), b, c)
+	if err != nil {
+		return err
+	}
+	b.Upstream.ProxyConfinedTimeout(w, out, b.Timeout)
 	return nil
 }
 
 // Outbound builds the upstream request of a call. The caller sends it,
 // then calls cancel.
 func Outbound(b *Backend, c *Call) (*http.Request, func(), *Error) {
+	timeout := b.Timeout
+	if c.Route.Stream {
+		timeout = 0
+	}
+	ctx, cancel := upstream.WithTimeout(c.Request.Context(), timeout)
+	out, err := outbound(ctx, b, c)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return out, cancel, nil
+}
+
+// outbound is Outbound under ctx.
+func outbound(ctx context.Context, b *Backend, c *Call) (*http.Request, *Error) {
 	r, rt := c.Request, c.Route
 	method := r.Method
 	if method == http.MethodPost && !rt.Post {
 		method = http.MethodGet
 	}
-	timeout := b.Timeout
-	if rt.Stream {
-		timeout = 0
-	}
-	ctx, cancel := upstream.WithTimeout(r.Context(), timeout)
 	out, err := b.Upstream.Request(ctx, method, c.Path, c.Params, r.Header, upstream.Forwarded(), rt.Headers)
 	if err != nil {
-		cancel()
-		return nil, nil, Errorf(http.StatusInternalServerError, "%s", err.Error())
+		return nil, Errorf(http.StatusInternalServerError, "%s", err.Error())
 	}
 	b.Decorate(out, c.Access)
-	return out, cancel, nil
+	return out, nil
 }
 
 // forwardAdmin passes an admin's request unrewritten: same path, query

@@ -197,7 +197,7 @@ func tenantLabel(a tenancy.Access) string {
 	case !a.Allowed():
 		return tenantNone
 	}
-	return strings.Join(a.TenantNames(), "+")
+	return a.Label()
 }
 
 // begin starts recording a request for the metrics and the access log.
@@ -231,11 +231,14 @@ func (rec *recorder) refuse(api ErrorWriter, e *Error) {
 func (rec *recorder) finish() {
 	s, r := rec.s, rec.r
 	elapsed := time.Since(rec.start)
-	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, fmt.Sprint(rec.status)).Inc()
+	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, strconv.Itoa(rec.status)).Inc()
 	s.duration.WithLabelValues(rec.api, rec.route, rec.tenant).Observe(elapsed.Seconds())
 	level := slog.LevelInfo
 	if rec.status >= 400 {
 		level = slog.LevelWarn
+	}
+	if !s.opts.Logger.Enabled(r.Context(), level) {
+		return // the arguments below cost allocations nobody reads
 	}
 	s.opts.Logger.Log(r.Context(), level, "request",
 		"method", r.Method, "path", r.URL.Path, "route", rec.route, "user", rec.user,

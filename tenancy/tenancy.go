@@ -120,6 +120,17 @@ type Access struct {
 	LokiOrgIDs []string
 	// writable are the tenants the identity may push as.
 	writable []*Tenant
+	// label is Label's answer, joined once by resolve.
+	label string
+}
+
+// Label returns the tenant names joined with "+", the tenant label of
+// metrics and the access log. Resolve joins it once per group list.
+func (a Access) Label() string {
+	if a.label != "" || len(a.Tenants) == 0 {
+		return a.label
+	}
+	return strings.Join(a.TenantNames(), "+")
 }
 
 // Allowed reports whether the identity may read anything at all.
@@ -186,6 +197,7 @@ func (t *Tenancy) resolve(groups []string) Access {
 		}
 	}
 	sort.Slice(a.Tenants, func(i, j int) bool { return a.Tenants[i].Name < a.Tenants[j].Name })
+	a.label = strings.Join(a.TenantNames(), "+")
 	if a.Admin {
 		a.LokiOrgIDs = t.adminOrgs
 		if len(a.LokiOrgIDs) == 0 {

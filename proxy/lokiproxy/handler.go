@@ -64,6 +64,7 @@ type Handler struct {
 	memo     *memo.Enforcer
 	enforcer *logqlenforce.Enforcer
 	backend  *proxy.Backend
+	settings *proxy.Settings
 	routes   map[string]*proxy.Route
 }
 
@@ -83,6 +84,7 @@ func New(opts Options) *Handler {
 		Cache:    opts.Cache,
 	}
 	h.routes = h.routeTable()
+	h.settings = &proxy.Settings{MaxBodyBytes: opts.MaxBodyBytes, ExtraParams: opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: opts.Logger, LokiTimes: true}
 	return h
 }
 
@@ -114,9 +116,8 @@ func (h *Handler) Route(p string) (*proxy.Route, string, *proxy.Error) {
 }
 
 // Settings implements proxy.API.
-func (h *Handler) Settings() *proxy.Settings {
-	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger, LokiTimes: true}
-}
+// Built once in New: the pipeline asks for them on every request.
+func (h *Handler) Settings() *proxy.Settings { return h.settings }
 
 // Admit implements proxy.API: Loki is asked for nobody without an org ID,
 // and a browser page of another site may not open a user's live tail.

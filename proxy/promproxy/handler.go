@@ -66,6 +66,7 @@ type Handler struct {
 	memo     *memo.Enforcer
 	enforcer *promenforce.Enforcer
 	backend  *proxy.Backend
+	settings *proxy.Settings
 	routes   map[string]*proxy.Route
 	writer   *writer
 }
@@ -101,6 +102,7 @@ func New(opts Options) *Handler {
 	h.writer = h.newWriter()
 	h.routes = routeTable(h.serveFiltered, h.serveWrite)
 	prepareThanos(h.routes, thanosChecker{enforcer: h.enforcer, label: opts.Label})
+	h.settings = &proxy.Settings{MaxBodyBytes: opts.MaxBodyBytes, ExtraParams: opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: opts.Logger}
 	return h
 }
 
@@ -108,9 +110,8 @@ func New(opts Options) *Handler {
 func (h *Handler) Name() string { return "prometheus" }
 
 // Settings implements proxy.API.
-func (h *Handler) Settings() *proxy.Settings {
-	return &proxy.Settings{MaxBodyBytes: h.opts.MaxBodyBytes, ExtraParams: h.opts.ExtraParams, Enforcer: h.memo, Backend: h.backend, Logger: h.opts.Logger}
-}
+// Built once in New: the pipeline asks for them on every request.
+func (h *Handler) Settings() *proxy.Settings { return h.settings }
 
 // Admit implements proxy.API: the Prometheus API asks nothing more of a
 // request than the pipeline does.

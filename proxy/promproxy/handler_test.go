@@ -271,7 +271,9 @@ func TestParameterChecks(t *testing.T) {
 
 func TestExtraParamsAreForwarded(t *testing.T) {
 	h, up := newTestHandler(t, "")
-	h.opts.ExtraParams = []string{"nocache"}
+	opts := h.opts
+	opts.ExtraParams = []string{"nocache"}
+	h = New(opts)
 	if w, _ := serve(h, get("/api/v1/query", form("query", "up", "nocache", "1", "dedup", "true")), tenantAccess("team-a")); w.Code != 200 {
 		t.Fatalf("status %d %s", w.Code, w.Body)
 	}

@@ -48,6 +48,10 @@ type Upstream struct {
 	// confined is rp for tenants: error answers pass through Screen.
 	confined *httputil.ReverseProxy
 	client   *http.Client
+	// direct sends confined requests without http.Transport; nil where
+	// it cannot (see newDirect).
+	direct  *direct
+	buffers *bufferPool
 }
 
 // New builds an Upstream.
@@ -58,14 +62,14 @@ func New(opts Options) *Upstream {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := &Upstream{opts: opts, client: &http.Client{Transport: opts.Transport}}
+	u := &Upstream{opts: opts, client: &http.Client{Transport: opts.Transport}, direct: newDirect(opts.Base, opts.Transport), buffers: newBufferPool()}
 	u.rp = &httputil.ReverseProxy{
 		// Rewrite (not Director), so that X-Forwarded-* and hop-by-hop
 		// headers of the client never pass; requests come from Request.
 		Rewrite:      func(*httputil.ProxyRequest) {},
 		Transport:    opts.Transport,
 		ErrorHandler: u.Error,
-		BufferPool:   newBufferPool(),
+		BufferPool:   u.buffers,
 	}
 	confined := *u.rp
 	confined.ModifyResponse = u.Screen
@@ -84,10 +88,12 @@ func (u *Upstream) Request(ctx context.Context, method, path string, params url.
 	} else {
 		target.RawQuery = params.Encode()
 	}
-	out, err := http.NewRequestWithContext(ctx, method, target.String(), body)
+	// The URL is set as built, not printed and parsed again.
+	out, err := http.NewRequestWithContext(ctx, method, "", body)
 	if err != nil {
 		return nil, fmt.Errorf("building the %s request: %w", u.opts.Name, err)
 	}
+	out.URL, out.Host = &target, target.Host
 	if method == http.MethodPost {
 		out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
