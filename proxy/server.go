@@ -233,6 +233,11 @@ func (rec *recorder) finish() {
 	elapsed := time.Since(rec.start)
 	s.requests.WithLabelValues(rec.api, rec.route, rec.tenant, strconv.Itoa(rec.status)).Inc()
 	s.duration.WithLabelValues(rec.api, rec.route, rec.tenant).Observe(elapsed.Seconds())
+	// The audit record comes first and always: the access log below may
+	// be off, the trail never is.
+	if s.opts.Audit != nil {
+		s.opts.Audit.Record(rec.auditRecord(elapsed))
+	}
 	level := slog.LevelInfo
 	if rec.status >= 400 {
 		level = slog.LevelWarn
@@ -244,9 +249,6 @@ func (rec *recorder) finish() {
 		"method", r.Method, "path", r.URL.Path, "route", rec.route, "user", rec.user,
 		"tenant", rec.tenant, "status", rec.status, "bytes", rec.bytes,
 		"duration", elapsed.Round(time.Microsecond), "remote", r.RemoteAddr)
-	if s.opts.Audit != nil {
-		s.opts.Audit.Record(rec.auditRecord(elapsed))
-	}
 }
 
 // WriteError renders the gateway's own errors (unknown paths, /metrics)
