@@ -83,8 +83,8 @@ func TestReplicasShareTheRedisCache(t *testing.T) {
 
 	t.Run("query_range", func(t *testing.T) { replicasRange(t, rr, direct, end) })
 	t.Run("metadata", func(t *testing.T) { replicasMetadata(t, rr, direct, end) })
-	ids := replicasLimits(t, rr)
-	replicasAudit(t, rr, auditFile, ids)
+	sent := replicasLimits(t, rr)
+	replicasAudit(t, rr, auditFile, sent)
 }
 
 // replicasRange moves each tenant's dashboard window by a step per
@@ -114,9 +114,9 @@ func replicasRange(t *testing.T, rr *roundRobin, direct string, end time.Time) {
 				states = append(states, fmt.Sprintf("%d:%s", i, got.cache))
 			}
 			// The first refresh found nothing (checkout's included: the same
-			// query of payments, stored before, is not its entry); every
-			// later one was served by the replica that did not store the
-			// earlier ones, from the shared cache.
+			// query of payments, stored before, is not its entry); each
+			// later one was served by the other replica than the one that
+			// stored the refresh before it, mostly from the shared cache.
 			want := []string{"0:miss", "1:partial", "0:partial", "1:partial", "0:partial", "1:hit"}
 			if !reflect.DeepEqual(states, want) {
 				t.Errorf("%s %q: replica:cache %v, want %v", c.name, q.tenant, states, want)
