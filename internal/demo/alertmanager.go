@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/childproc"
@@ -56,11 +55,7 @@ type Alertmanager struct {
 	opts   AlertmanagerOptions
 	client *http.Client
 
-	dir      string
-	proc     *childproc.Process
-	url      string
-	stopLive context.CancelFunc
-	live     sync.WaitGroup
+	child
 }
 
 // NewAlertmanager returns the component; Start brings it up.
@@ -214,26 +209,7 @@ func (a *Alertmanager) postAlerts(ctx context.Context) error {
 
 // Stop implements Component.
 func (a *Alertmanager) Stop() error {
-	var errs []error
-	if a.stopLive != nil {
-		a.stopLive()
-		a.live.Wait()
-		a.stopLive = nil
-	}
-	if a.proc != nil {
-		if err := a.proc.Stop(10 * time.Second); err != nil {
-			errs = append(errs, err)
-		}
-		a.proc = nil
-	}
-	if a.dir != "" {
-		if err := os.RemoveAll(a.dir); err != nil {
-			errs = append(errs, fmt.Errorf("removing Alertmanager's directory: %w", err))
-		}
-		a.dir = ""
-	}
-	a.url = ""
-	return errors.Join(errs...)
+	return a.child.stop(10*time.Second, "Alertmanager's directory")
 }
 
 // Section implements Component: alerts and silences through the gateway.

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/childproc"
@@ -60,12 +59,8 @@ type Loki struct {
 	opts   LokiOptions
 	client *http.Client
 
-	dir      string
-	proc     *childproc.Process
-	url      string
-	lines    int
-	stopLive context.CancelFunc
-	live     sync.WaitGroup
+	child
+	lines int
 }
 
 // NewLoki returns the component; Start brings it up.
@@ -317,26 +312,7 @@ func (l *Loki) pushAll(ctx context.Context, pushes map[string]*lokiPush) error {
 // (and SIGKILL if it has not exited after StopTimeout), then its directory
 // is removed.
 func (l *Loki) Stop() error {
-	var errs []error
-	if l.stopLive != nil {
-		l.stopLive()
-		l.live.Wait()
-		l.stopLive = nil
-	}
-	if l.proc != nil {
-		if err := l.proc.Stop(l.opts.StopTimeout); err != nil {
-			errs = append(errs, err)
-		}
-		l.proc = nil
-	}
-	if l.dir != "" {
-		if err := os.RemoveAll(l.dir); err != nil {
-			errs = append(errs, fmt.Errorf("removing Loki's directory: %w", err))
-		}
-		l.dir = ""
-	}
-	l.url = ""
-	return errors.Join(errs...)
+	return l.child.stop(l.opts.StopTimeout, "Loki's directory")
 }
 
 // Section implements Component: the logs' part of the banner, whose
