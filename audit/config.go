@@ -10,9 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/internal/yamlduration"
 )
 
 // Config is the `audit:` section. Without it there is no audit trail.
@@ -51,20 +50,8 @@ const (
 	maxQueueSize         = 1_000_000
 )
 
-// Duration is a time.Duration written as "1s" or "500ms" in YAML.
-// (internal/config has its own; this package cannot import it, since the
-// configuration imports this package.)
-type Duration time.Duration
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration; write it like 1s or 500ms", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is the configuration's duration ("500ms", "1s").
+type Duration = yamlduration.Duration
 
 // ApplyDefaults fills in the optional keys left zero.
 func (c *Config) ApplyDefaults() {

@@ -17,6 +17,13 @@ const (
 	costMetricsDocString = "The gauges are each namespace's average hourly cost over the last hour, at its nodes' prices (cost engine, docs/cost.md)."
 )
 
+// oneReplica keeps one copy of each cost series: every replica of
+// Tollgate exports the same gauges, which the scrape tells apart only by
+// instance and pod, so a plain sum would count the spend once per replica.
+func oneReplica(e string) string {
+	return "max without (instance, pod) (" + e + ")"
+}
+
 // currencyUnit is Grafana's unit for an ISO 4217 code: its own currency
 // units where it has one, else the code as a prefix.
 func currencyUnit(code string) string {
@@ -48,26 +55,26 @@ func (t teamCtx) chargeback() (Dashboard, error) {
 	b.addRow("Spend", false)
 	b.add(stat("Hourly cost",
 		"What the selected namespaces cost per hour now: CPU, memory and GPU at max(request, usage), idle capacity not included. "+costMetricsDocString,
-		money, nil, query{expr: "sum(" + sel + ")", instant: true}), 8, 6)
+		money, nil, query{expr: "sum(" + oneReplica(sel) + ")", instant: true}), 8, 6)
 	b.add(stat("Cost over the time range",
 		"What the selected namespaces cost over the dashboard's time range: their average hourly cost times the range's hours.",
-		money, nil, query{expr: "sum(" + overRange + ")" + rangeHours, instant: true}), 8, 6)
+		money, nil, query{expr: "sum(" + oneReplica(overRange) + ")" + rangeHours, instant: true}), 8, 6)
 	b.add(stat("Projected monthly cost",
 		"A month (730 hours) at the time range's average hourly cost.",
-		money, nil, query{expr: "sum(" + overRange + ") * " + hoursPerMonth, instant: true}), 8, 6)
+		money, nil, query{expr: "sum(" + oneReplica(overRange) + ") * " + hoursPerMonth, instant: true}), 8, 6)
 
 	b.addRow("Breakdown", false)
 	b.add(timeseries("Hourly cost by namespace",
 		"Each namespace's hourly cost, stacked. "+costMetricsDocString,
 		money, tsOpts{stack: true, min: at(0)},
-		query{expr: "sum by (" + t.opts.Label + ") (" + sel + ")", legend: "{{" + t.opts.Label + "}}"}), 12, 8)
+		query{expr: "sum by (" + t.opts.Label + ") (" + oneReplica(sel) + ")", legend: "{{" + t.opts.Label + "}}"}), 12, 8)
 	b.add(timeseries("Hourly cost by resource",
 		"The selected namespaces' hourly cost by resource (cpu, ram, gpu), stacked.",
 		money, tsOpts{stack: true, min: at(0)},
-		query{expr: "sum by (resource) (" + sel + ")", legend: "{{resource}}"}), 12, 8)
+		query{expr: "sum by (resource) (" + oneReplica(sel) + ")", legend: "{{resource}}"}), 12, 8)
 	b.add(barGauge("Cost over the time range by cost center",
 		"What each cost center of the selected namespaces cost over the dashboard's time range, for chargeback.",
-		money, query{expr: "sum by (cost_center) (" + overRange + ")" + rangeHours, legend: "{{cost_center}}", instant: true}), 24, 8)
+		money, query{expr: "sum by (cost_center) (" + oneReplica(overRange) + ")" + rangeHours, legend: "{{cost_center}}", instant: true}), 24, 8)
 	js, err := b.encode()
 	return Dashboard{UID: uid, Title: title, Kind: KindChargeback, JSON: js}, err
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,8 +171,13 @@ func presetSeries(t *testing.T, teams []dashboards.Team) []synth.Series {
 func costSeries(c synth.Cluster, teams []dashboards.Team) []synth.Series {
 	constant := func(x float64) func(time.Time) float64 { return func(time.Time) float64 { return x } }
 	var out []synth.Series
+	// Every gauge is scraped from two replicas of Tollgate, as the chart
+	// runs it: the same series but for instance and pod.
 	add := func(v float64, kv ...string) {
-		out = append(out, synth.Series{Labels: labels.FromStrings(kv...), Type: "gauge", Value: constant(v)})
+		for _, replica := range []string{"tollgate-0", "tollgate-1"} {
+			l := labels.FromStrings(append(kv, "instance", replica+":9092", "pod", replica)...)
+			out = append(out, synth.Series{Labels: l, Type: "gauge", Value: constant(v)})
+		}
 	}
 	for _, ns := range c.Namespaces {
 		if ns.Team == "" {
@@ -376,6 +382,66 @@ func dashboardQueries(t *testing.T, data []byte) (targets []target, variables ma
 	}
 	walk(d.Panels)
 	return targets, variables, vars
+}
+
+// TestCostPanelsCountEachReplicaOnce: the cost gauges come from two
+// replicas (costSeries), and the chargeback's hourly cost is still what
+// the team's namespaces cost, counted once (costSeries' values: each
+// namespace's marker times 3, 2 and 1 hundredths for cpu, ram and gpu).
+func TestCostPanelsCountEachReplicaOnce(t *testing.T) {
+	opts, teams := fixture(t)
+	s := startStack(t, teams)
+	set, err := dashboards.Generate(opts, teams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0.0
+	for _, ns := range synth.Default().Namespaces {
+		if ns.Team == "payments" {
+			want += ns.Marker * 6 / 100
+		}
+	}
+	checked := 0
+	for _, d := range set.Dashboards {
+		if d.Tenant != "payments" || d.Kind != dashboards.KindChargeback {
+			continue
+		}
+		targets, _, vars := dashboardQueries(t, d.JSON)
+		for _, tg := range targets {
+			if !strings.HasPrefix(tg.where, `panel "Hourly cost" `) {
+				continue
+			}
+			if got := s.queryValue(t, "payments", lint.Expand(tg.expr, vars)); math.Abs(got-want) > 1e-9 {
+				t.Errorf("%s: %v, want %v (the spend counted once, not once per replica)", tg.where, got, want)
+			}
+			checked++
+		}
+	}
+	if checked != 1 || want == 0 {
+		t.Fatalf("checked %d Hourly cost panels with want %v; the fixture changed", checked, want)
+	}
+}
+
+// queryValue is the value of an instant query that answers one sample.
+func (s *stack) queryValue(t *testing.T, tenant string, q string) float64 {
+	t.Helper()
+	var d struct {
+		Result []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(s.get(t, asTeam(tenant), "/api/v1/query", url.Values{"query": {q}}), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Result) != 1 {
+		t.Fatalf("%s: %d samples, want 1", q, len(d.Result))
+	}
+	str, _ := d.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(str, 64)
+	if err != nil {
+		t.Fatalf("%s: value %v: %v", q, d.Result[0].Value[1], err)
+	}
+	return v
 }
 
 var labelValuesRE = regexp.MustCompile(`^label_values\((.+), (\w+)\)$`)

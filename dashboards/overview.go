@@ -19,11 +19,11 @@ func overview(opts Options, teams []Team) (Dashboard, error) {
 	b.addRow("Platform", false)
 	b.add(stat("Cluster hourly cost",
 		"What every node of the cluster costs per hour, allocated or idle.",
-		money, nil, query{expr: "sum(" + costNodeMetric + ")", instant: true}), 8, 6)
+		money, nil, query{expr: "sum(" + oneReplica(costNodeMetric) + ")", instant: true}), 8, 6)
 	b.add(stat("Idle share",
 		"Share of the nodes' cost allocated to no container: capacity paid for and not requested or used.",
 		"percentunit", []step{{color: "green"}, {color: "orange", value: at(0.3)}, {color: "red", value: at(0.5)}},
-		query{expr: "sum(" + costNodeIdleMetric + ") / sum(" + costNodeMetric + ")", instant: true}), 8, 6)
+		query{expr: "sum(" + oneReplica(costNodeIdleMetric) + ") / sum(" + oneReplica(costNodeMetric) + ")", instant: true}), 8, 6)
 	b.add(stat("SLOs out of error budget",
 		"Number of SLOs that have spent their whole error budget for the period.",
 		"none", []step{{color: "green"}, {color: "red", value: at(1)}},
@@ -31,15 +31,15 @@ func overview(opts Options, teams []Team) (Dashboard, error) {
 	b.add(timeseries("Hourly cost by team",
 		"Each team's hourly cost, stacked, from the namespace cost gauges.",
 		money, tsOpts{stack: true, min: at(0)},
-		query{expr: "sum by (team) (" + costNamespaceMetric + ")", legend: "{{team}}"}), 8, 8)
+		query{expr: "sum by (team) (" + oneReplica(costNamespaceMetric) + ")", legend: "{{team}}"}), 8, 8)
 	b.add(timeseries("Hourly cost by cost center",
 		"Each cost center's hourly cost, stacked; __unallocated__ is namespaces without one.",
 		money, tsOpts{stack: true, min: at(0)},
-		query{expr: "sum by (cost_center) (" + costCenterMetric + ")", legend: "{{cost_center}}"}), 8, 8)
+		query{expr: "sum by (cost_center) (" + oneReplica(costCenterMetric) + ")", legend: "{{cost_center}}"}), 8, 8)
 	b.add(timeseries("Idle cost by node",
 		"Each node's hourly cost not allocated to any container.",
 		money, tsOpts{stack: true, min: at(0)},
-		query{expr: "sum by (node) (" + costNodeIdleMetric + ")", legend: "{{node}}"}), 8, 8)
+		query{expr: "sum by (node) (" + oneReplica(costNodeIdleMetric) + ")", legend: "{{node}}"}), 8, 8)
 	b.add(timeseries("Lowest error budgets",
 		"The ten SLOs with the least error budget left for the period.",
 		"percentunit", tsOpts{line: true, thresholds: []step{{color: "red"}, {color: "green", value: at(0)}}},

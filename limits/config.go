@@ -9,12 +9,11 @@ package limits
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/internal/yamlduration"
 )
 
 // Config is one set of limits: `limits:`, a tenant's `limits:` or
@@ -34,26 +33,8 @@ type Config struct {
 	MaxLimit int64 `yaml:"max_limit"`
 }
 
-// Duration is a time.Duration written as "30s", "5m", "1h30m" or "7d" in YAML.
-// (internal/config has its own; this package cannot import it, since the
-// configuration imports this package.)
-type Duration time.Duration
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	// Prometheus's syntax first, for days and weeks ("7d"), then Go's
-	// ("1h30m0s", as Go prints durations).
-	if v, err := model.ParseDuration(n.Value); err == nil {
-		*d = Duration(v)
-		return nil
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration; write it like 30s, 5m, 1h30m or 7d", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is the configuration's duration ("30s", "5m", "1h30m", "7d").
+type Duration = yamlduration.Duration
 
 // Empty reports whether the set limits nothing.
 func (c Config) Empty() bool { return c == Config{} }

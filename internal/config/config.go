@@ -25,6 +25,7 @@ import (
 	"github.com/tollgate-dev/tollgate/cost/pricing"
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/problem"
+	"github.com/tollgate-dev/tollgate/internal/yamlduration"
 	"github.com/tollgate-dev/tollgate/limits"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -244,18 +245,8 @@ const (
 	DefaultCostMetricsInterval = 5 * time.Minute
 )
 
-// Duration is a time.Duration written as "30s", "5m" or "1h30m" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration; write it like 30s, 5m or 1h30m", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is the configuration's duration ("30s", "5m", "1h30m", "7d").
+type Duration = yamlduration.Duration
 
 var paramNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+(\[\])?$`)
 

@@ -41,19 +41,15 @@ func (h *Handler) serveFiltered(w http.ResponseWriter, c *proxy.Call, params []s
 	if err != nil {
 		return err
 	}
-	a := h.fetch(w, c, http.MethodGet, c.Path, q, nil)
-	if a == nil {
+	body, ok := h.fetchToFilter(w, c, q)
+	if !ok {
 		return nil
 	}
-	if a.status != http.StatusOK || c.Access.Admin {
-		pass(w, a)
-		return nil
-	}
-	body, ferr := filter(a.body, h.opts.Label, c.Access.Scope)
+	filtered, ferr := filter(body, h.opts.Label, c.Access.Scope)
 	if ferr != nil {
 		return decodeError(what, ferr)
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, filtered)
 	return nil
 }
 

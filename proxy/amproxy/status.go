@@ -20,12 +20,8 @@ func (h *Handler) serveStatus(w http.ResponseWriter, c *proxy.Call) *proxy.Error
 	if c.Request.URL.RawQuery != "" {
 		return proxy.BadData("this endpoint takes no parameters")
 	}
-	a := h.fetch(w, c, http.MethodGet, c.Path, nil, nil)
-	if a == nil {
-		return nil
-	}
-	if a.status != http.StatusOK || c.Access.Admin {
-		pass(w, a)
+	body, ok := h.fetchToFilter(w, c, nil)
+	if !ok {
 		return nil
 	}
 	var st struct {
@@ -35,7 +31,7 @@ func (h *Handler) serveStatus(w http.ResponseWriter, c *proxy.Call) *proxy.Error
 		Uptime      json.RawMessage `json:"uptime"`
 		VersionInfo json.RawMessage `json:"versionInfo"`
 	}
-	if err := json.Unmarshal(a.body, &st); err != nil {
+	if err := json.Unmarshal(body, &st); err != nil {
 		return decodeError("status", err)
 	}
 	type cluster struct {

@@ -64,6 +64,22 @@ func (h *Handler) fetch(w http.ResponseWriter, c *proxy.Call, method, path strin
 	return &answer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: b}
 }
 
+// fetchToFilter asks Alertmanager with a GET of the call's path and
+// returns the body when it is a 200 for a tenant, which must be filtered;
+// otherwise (an error answer, an admin's answer, or no answer) it has
+// already been written as it came, and ok is false.
+func (h *Handler) fetchToFilter(w http.ResponseWriter, c *proxy.Call, query url.Values) (body []byte, ok bool) {
+	a := h.fetch(w, c, http.MethodGet, c.Path, query, nil)
+	if a == nil {
+		return nil, false
+	}
+	if a.status != http.StatusOK || c.Access.Admin {
+		pass(w, a)
+		return nil, false
+	}
+	return a.body, true
+}
+
 // pass writes an Alertmanager answer to the client as it came (an error
 // answer, already screened, or one that needs no filtering).
 func pass(w http.ResponseWriter, a *answer) {
