@@ -23,7 +23,6 @@ import (
 	"github.com/tollgate-dev/tollgate/promenforce"
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/cache"
-	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
@@ -58,31 +57,11 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		apis = append(apis, prom)
 	}
 	if cfg.Upstreams.Loki != "" {
-		lokiURL, err := url.Parse(cfg.Upstreams.Loki)
+		loki, err := lokiAPI(cfg, transport, logger, cs.forAPI("loki", cache.Loki{}))
 		if err != nil {
-			return nil, fmt.Errorf("upstreams.loki: %w", err)
+			return nil, err
 		}
-		apis = append(apis, lokiproxy.New(lokiproxy.Options{
-			Upstream:            lokiURL,
-			Label:               cfg.Tenancy.Label,
-			Transport:           transport,
-			MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
-			MaxPushBytes:        cfg.Proxy.MaxPushBytes,
-			MaxPushDecompressed: cfg.Proxy.MaxPushDecompressedBytes,
-			PushLimits: lokiproxy.PushLimits{
-				Streams:            cfg.Proxy.MaxPushStreams,
-				Entries:            cfg.Proxy.MaxPushEntries,
-				StructuredMetadata: cfg.Proxy.MaxPushStructuredMetadataPairs,
-				LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
-				Concurrent:         cfg.Proxy.MaxConcurrentPushes,
-			},
-			Timeout:        time.Duration(cfg.Proxy.UpstreamTimeout),
-			ExtraParams:    cfg.Proxy.ExtraParams,
-			QueryLimits:    cfg.Proxy.QueryLimits(),
-			AllowedOrigins: cfg.Proxy.AllowedOrigins,
-			Logger:         logger,
-			Cache:          cs.forAPI("loki", cache.Loki{}),
-		}))
+		apis = append(apis, loki)
 	}
 	if cfg.Upstreams.Alertmanager != "" {
 		am, err := alertmanagerAPI(cfg, transport, logger)
@@ -92,21 +71,11 @@ func FromConfig(cfg *config.File, transport http.RoundTripper, logger *slog.Logg
 		apis = append(apis, am)
 	}
 	if cfg.Cost != nil {
-		engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
+		c, err := costAPI(cfg, tn, transport, logger, reg)
 		if err != nil {
 			return nil, err
 		}
-		apis = append(apis, costapi.New(costapi.Options{
-			Engine:       engine,
-			MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
-			Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
-			Logger:       logger,
-		}))
-		if reg != nil {
-			if err := reg.Register(costmetrics.New(costmetrics.Options{Engine: engine, Interval: time.Duration(cfg.Cost.MetricsInterval), Logger: logger})); err != nil {
-				return nil, fmt.Errorf("registering the cost metrics: %w", err)
-			}
-		}
+		apis = append(apis, c)
 	}
 	if len(apis) == 0 {
 		return nil, errors.New("no upstream is configured: set upstreams.prometheus, upstreams.loki, upstreams.alertmanager or several")
@@ -160,4 +129,24 @@ func promDialect(cfg *config.File, up *url.URL, transport http.RoundTripper, log
 	}
 	logger.Info("detected the PromQL dialect of upstreams.prometheus", "dialect", info.Dialect, "version", info.Version, "application", info.Application)
 	return info.Dialect
+}
+
+// costAPI is the cost engine's API for `cost:`, and its gauges registered
+// with reg.
+func costAPI(cfg *config.File, tn *tenancy.Tenancy, transport http.RoundTripper, logger *slog.Logger, reg *prometheus.Registry) (proxy.API, error) {
+	engine, err := cost.FromConfig(cfg.Cost, cfg.Upstreams, tn, transport, logger)
+	if err != nil {
+		return nil, err
+	}
+	if reg != nil {
+		if err := reg.Register(costmetrics.New(costmetrics.Options{Engine: engine, Interval: time.Duration(cfg.Cost.MetricsInterval), Logger: logger})); err != nil {
+			return nil, fmt.Errorf("registering the cost metrics: %w", err)
+		}
+	}
+	return costapi.New(costapi.Options{
+		Engine:       engine,
+		MaxBodyBytes: cfg.Proxy.MaxBodyBytes,
+		Timeout:      time.Duration(cfg.Proxy.UpstreamTimeout),
+		Logger:       logger,
+	}), nil
 }

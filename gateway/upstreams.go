@@ -11,6 +11,7 @@ import (
 	"github.com/tollgate-dev/tollgate/proxy"
 	"github.com/tollgate-dev/tollgate/proxy/amproxy"
 	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/proxy/lokiproxy"
 	"github.com/tollgate-dev/tollgate/proxy/promproxy"
 	"github.com/tollgate-dev/tollgate/proxy/remotewrite"
 )
@@ -83,5 +84,34 @@ func prometheusAPI(cfg *config.File, transport http.RoundTripper, logger *slog.L
 		Write:            write,
 		Logger:           logger,
 		Cache:            cacher,
+	}), nil
+}
+
+// lokiAPI is Loki's API for upstreams.loki, push included.
+func lokiAPI(cfg *config.File, transport http.RoundTripper, logger *slog.Logger, cacher proxy.Cacher) (proxy.API, error) {
+	lokiURL, err := url.Parse(cfg.Upstreams.Loki)
+	if err != nil {
+		return nil, fmt.Errorf("upstreams.loki: %w", err)
+	}
+	return lokiproxy.New(lokiproxy.Options{
+		Upstream:            lokiURL,
+		Label:               cfg.Tenancy.Label,
+		Transport:           transport,
+		MaxBodyBytes:        cfg.Proxy.MaxBodyBytes,
+		MaxPushBytes:        cfg.Proxy.MaxPushBytes,
+		MaxPushDecompressed: cfg.Proxy.MaxPushDecompressedBytes,
+		PushLimits: lokiproxy.PushLimits{
+			Streams:            cfg.Proxy.MaxPushStreams,
+			Entries:            cfg.Proxy.MaxPushEntries,
+			StructuredMetadata: cfg.Proxy.MaxPushStructuredMetadataPairs,
+			LabelBytes:         cfg.Proxy.MaxPushLabelBytes,
+			Concurrent:         cfg.Proxy.MaxConcurrentPushes,
+		},
+		Timeout:        time.Duration(cfg.Proxy.UpstreamTimeout),
+		ExtraParams:    cfg.Proxy.ExtraParams,
+		QueryLimits:    cfg.Proxy.QueryLimits(),
+		AllowedOrigins: cfg.Proxy.AllowedOrigins,
+		Logger:         logger,
+		Cache:          cacher,
 	}), nil
 }
