@@ -40,6 +40,7 @@ type direct struct {
 
 type dconn struct {
 	nc        net.Conn
+	limit     *headLimit
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
@@ -106,7 +107,40 @@ func (d *direct) get(ctx context.Context) (c *dconn, reused bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &dconn{nc: nc, br: bufio.NewReaderSize(nc, directReadBuffer), bw: bufio.NewWriterSize(nc, directWriteBuffer)}, false, nil
+	limit := &headLimit{Conn: nc, left: -1}
+	return &dconn{nc: nc, limit: limit, br: bufio.NewReaderSize(limit, directReadBuffer), bw: bufio.NewWriterSize(nc, directWriteBuffer)}, false, nil
+}
+
+// maxResponseHead bounds what a backend may send before its answer's
+// body: http.ReadResponse reads headers without a bound, which
+// http.Transport gives it (MaxResponseHeaderBytes) and the direct path
+// must too. Prometheus's and Loki's heads are a few hundred bytes.
+const maxResponseHead = 1 << 20
+
+// errResponseHead is a head past maxResponseHead.
+var errResponseHead = errors.New("the backend's answer has more than 1 MiB of headers")
+
+// headLimit is a connection whose reads stop with errResponseHead once
+// left bytes are read; left < 0 is no bound (while a body is read). The
+// bound counts what the buffered reader reads ahead too, so it is set to
+// maxResponseHead plus one buffer.
+type headLimit struct {
+	net.Conn
+	left int64
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.left == 0 {
+		return 0, errResponseHead
+	}
+	if h.left > 0 && int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.Conn.Read(p)
+	if h.left > 0 {
+		h.left -= int64(n)
+	}
+	return n, err
 }
 
 // put keeps a connection whose last answer was read to its end.
@@ -133,6 +167,8 @@ func (d *direct) exchange(ctx context.Context, c *dconn, out *http.Request, time
 	if err == nil {
 		err = c.bw.Flush()
 	}
+	c.limit.left = maxResponseHead + directReadBuffer
+	defer func() { c.limit.left = -1 }()
 	if err == nil {
 		_, err = c.br.Peek(1)
 	}

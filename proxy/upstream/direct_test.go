@@ -184,3 +184,25 @@ func TestDirectShortTruncatedAnswerIsNotPassedAsWhole(t *testing.T) {
 		t.Errorf("got 200 %q and no error, want the truncated answer refused", body)
 	}
 }
+
+// A backend whose answer's head never ends (here 3 MiB of one header) is
+// cut off at the head bound with a 502, as http.Transport does, instead of
+// being read into memory whole.
+func TestDirectHugeResponseHeadIsRefused(t *testing.T) {
+	gw, _ := newDirectGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Huge", strings.Repeat("a", 3<<20))
+		_, _ = io.WriteString(w, "{}")
+	}), 5*time.Second)
+	resp, body := get(t, gw+"/api/v1/query")
+	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Huge") != "" {
+		t.Fatalf("status %d, X-Huge of %d bytes, body %q; want 502 and no header", resp.StatusCode, len(resp.Header.Get("X-Huge")), body)
+	}
+	// The next request, on a new connection, is answered normally.
+	gw2, _ := newDirectGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Small", strings.Repeat("a", 64<<10))
+		_, _ = io.WriteString(w, "{}")
+	}), 5*time.Second)
+	if resp, body := get(t, gw2+"/api/v1/query"); resp.StatusCode != http.StatusOK || string(body) != "{}" {
+		t.Fatalf("a 64 KiB header: status %d, body %q; want 200", resp.StatusCode, body)
+	}
+}
