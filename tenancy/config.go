@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
@@ -191,8 +192,8 @@ func checkCluster(cl string) (msg, fix string) {
 	switch {
 	case cl == "":
 		return "is empty", "remove the entry or name a cluster as its series' cluster label carries it"
-	case !utf8.ValidString(cl) || len(cl) > maxClusterName:
-		return fmt.Sprintf("%q is not a valid cluster name", cl), "use valid UTF-8, at most 253 bytes"
+	case !utf8.ValidString(cl) || len(cl) > maxClusterName || strings.ContainsFunc(cl, unicode.IsControl):
+		return fmt.Sprintf("%q is not a valid cluster name", cl), "use valid UTF-8 without control characters, at most 253 bytes"
 	case cl != strings.TrimSpace(cl):
 		return fmt.Sprintf("cluster %q has surrounding spaces", cl), "cluster names are compared exactly; write the name as the cluster label carries it"
 	case strings.Contains(cl, "*"):
