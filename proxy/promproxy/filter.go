@@ -93,11 +93,23 @@ func newView(a tenancy.Access) view {
 // owns reports whether labels put an item in the caller's namespaces and,
 // when it is confined to clusters, in its clusters. An item without the
 // cluster label belongs to no cluster, so a confined caller never sees it.
-func (v view) owns(ls map[string]string) bool {
+func (v view) owns(ls map[string]string) bool { return v.ownsIn(ls, "") }
+
+// ownsIn is owns for an alert of a rule whose static labels put it in
+// cluster: Thanos adds a cluster's external labels to its rules' labels
+// but not to their alerts', and an alert is in its rule's cluster unless
+// it carries a cluster label of its own.
+func (v view) ownsIn(ls map[string]string, cluster string) bool {
 	if !v.scope.Matches(ls[v.scope.Label()]) {
 		return false
 	}
-	return v.clusters.Empty() || v.clusters.Matches(ls[v.clusters.Label()])
+	if v.clusters.Empty() {
+		return true
+	}
+	if cl, ok := ls[v.clusters.Label()]; ok {
+		cluster = cl
+	}
+	return v.clusters.Matches(cluster)
 }
 
 // foreign reports whether static labels put a rule outside the caller's
@@ -121,7 +133,7 @@ func filterBody(route string, body []byte, v view) ([]byte, error) {
 		})
 	}
 	return filterResponse(body, "alerts", func(raw json.RawMessage) (json.RawMessage, error) {
-		alerts, _, err := filterAlerts(raw, v)
+		alerts, _, err := filterAlerts(raw, v, "")
 		return alerts, err
 	})
 }
@@ -227,7 +239,7 @@ func filterRule(rule object, v view) (bool, error) {
 		// exclude_alerts=true: only the static label can decide.
 		return hasStatic, nil
 	}
-	alerts, states, err := filterAlerts(alertsRaw, v)
+	alerts, states, err := filterAlerts(alertsRaw, v, ruleLabels[v.clusters.Label()])
 	if err != nil {
 		return false, err
 	}
@@ -263,9 +275,10 @@ func field(o object, key string, v any) error {
 	return nil
 }
 
-// filterAlerts keeps the alerts whose labels put them in the scope and
-// returns their states.
-func filterAlerts(raw json.RawMessage, v view) (json.RawMessage, []string, error) {
+// filterAlerts keeps the alerts whose labels put them in the caller's
+// view and returns their states; cluster is the cluster of their rule,
+// "" outside a rule.
+func filterAlerts(raw json.RawMessage, v view, cluster string) (json.RawMessage, []string, error) {
 	var alerts []object
 	if err := json.Unmarshal(raw, &alerts); err != nil {
 		return nil, nil, fmt.Errorf("decoding alerts: %w", err)
@@ -281,7 +294,7 @@ func filterAlerts(raw json.RawMessage, v view) (json.RawMessage, []string, error
 		if err := field(a, "labels", &alertLabels); err != nil {
 			return nil, nil, err
 		}
-		if v.owns(alertLabels) {
+		if v.ownsIn(alertLabels, cluster) {
 			kept = append(kept, a)
 			states = append(states, state)
 		}
