@@ -1,10 +1,20 @@
 package promproxy
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/golang/snappy"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/tollgate-dev/tollgate/proxy/ingest"
+	"github.com/tollgate-dev/tollgate/proxy/remotewrite"
 	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
@@ -103,5 +113,37 @@ func TestFilterRulesClusters(t *testing.T) {
 	// eu-platform keeps its alert inheriting eu, not the one labelled us.
 	if want := "mine: eu-platform:a"; strings.Join(got, " ") != want {
 		t.Errorf("rules %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestRemoteWriteClusterConfinedRefused: the write path does not check the
+// cluster label yet, so a cluster-confined tenant's writes are refused
+// before anything is read or forwarded.
+func TestRemoteWriteClusterConfinedRefused(t *testing.T) {
+	up := &fakeUpstream{respond: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }}
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	target, _ := url.Parse(srv.URL + "/api/v1/push")
+	h := New(Options{Upstream: target, Timeout: 5 * time.Second, Write: WriteOptions{
+		URL: target, Label: "namespace", MaxBytes: 1 << 20, Concurrent: 1,
+		Limits: remotewrite.Limits{Decompressed: ingest.Limit{Max: 1 << 20}, Series: ingest.Limit{Max: 10}, Samples: ingest.Limit{Max: 10}, Labels: ingest.Limit{Max: 100}},
+	}})
+	raw, _ := (&prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels:  []prompb.Label{{Name: "__name__", Value: "up"}, {Name: "cluster", Value: "eu"}, {Name: "namespace", Value: "pay"}},
+		Samples: []prompb.Sample{{Value: 1, Timestamp: 1}},
+	}}}).Marshal()
+	r := httptest.NewRequest(http.MethodPost, "/api/v1/write", bytes.NewReader(snappy.Encode(nil, raw)))
+	r.Header.Set("Content-Type", "application/x-protobuf")
+	r.Header.Set("Content-Encoding", "snappy")
+	tn, err := tenancy.New(tenancy.Config{Label: "namespace", Tenants: []tenancy.TenantConfig{{Name: "pci", Groups: []string{"pci"}, Namespaces: []string{"pay"}, Clusters: []string{"eu"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := serve(h, r, tn.Resolve([]string{"pci"}))
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "confined to clusters") {
+		t.Errorf("write: %d %s, want 403 naming the cluster confinement", w.Code, w.Body)
+	}
+	if up.count() != 0 {
+		t.Error("a refused write reached the backend")
 	}
 }
