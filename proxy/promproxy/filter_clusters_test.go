@@ -116,10 +116,10 @@ func TestFilterRulesClusters(t *testing.T) {
 	}
 }
 
-// TestRemoteWriteClusterConfinedRefused: the write path does not check the
-// cluster label yet, so a cluster-confined tenant's writes are refused
-// before anything is read or forwarded.
-func TestRemoteWriteClusterConfinedRefused(t *testing.T) {
+// TestRemoteWriteClusterConfined: through the handler, a cluster-confined
+// tenant's series in another cluster refuse the write (403, nothing
+// forwarded), and one in its cluster is forwarded.
+func TestRemoteWriteClusterConfined(t *testing.T) {
 	up := &fakeUpstream{respond: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }}
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
@@ -128,22 +128,28 @@ func TestRemoteWriteClusterConfinedRefused(t *testing.T) {
 		URL: target, Label: "namespace", MaxBytes: 1 << 20, Concurrent: 1,
 		Limits: remotewrite.Limits{Decompressed: ingest.Limit{Max: 1 << 20}, Series: ingest.Limit{Max: 10}, Samples: ingest.Limit{Max: 10}, Labels: ingest.Limit{Max: 100}},
 	}})
-	raw, _ := (&prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
-		Labels:  []prompb.Label{{Name: "__name__", Value: "up"}, {Name: "cluster", Value: "eu"}, {Name: "namespace", Value: "pay"}},
-		Samples: []prompb.Sample{{Value: 1, Timestamp: 1}},
-	}}}).Marshal()
-	r := httptest.NewRequest(http.MethodPost, "/api/v1/write", bytes.NewReader(snappy.Encode(nil, raw)))
-	r.Header.Set("Content-Type", "application/x-protobuf")
-	r.Header.Set("Content-Encoding", "snappy")
 	tn, err := tenancy.New(tenancy.Config{Label: "namespace", Tenants: []tenancy.TenantConfig{{Name: "pci", Groups: []string{"pci"}, Namespaces: []string{"pay"}, Clusters: []string{"eu"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := serve(h, r, tn.Resolve([]string{"pci"}))
-	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "confined to clusters") {
-		t.Errorf("write: %d %s, want 403 naming the cluster confinement", w.Code, w.Body)
+	write := func(cluster string) *httptest.ResponseRecorder {
+		raw, _ := (&prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+			Labels:  []prompb.Label{{Name: "__name__", Value: "up"}, {Name: "cluster", Value: cluster}, {Name: "namespace", Value: "pay"}},
+			Samples: []prompb.Sample{{Value: 1, Timestamp: 1}},
+		}}}).Marshal()
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/write", bytes.NewReader(snappy.Encode(nil, raw)))
+		r.Header.Set("Content-Type", "application/x-protobuf")
+		r.Header.Set("Content-Encoding", "snappy")
+		w, _ := serve(h, r, tn.Resolve([]string{"pci"}))
+		return w
+	}
+	if w := write("us"); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `cluster \"us\", not one of your clusters`) {
+		t.Errorf("write to us: %d %s, want 403 naming the series' cluster", w.Code, w.Body)
 	}
 	if up.count() != 0 {
 		t.Error("a refused write reached the backend")
+	}
+	if w := write("eu"); w.Code != http.StatusNoContent || up.count() != 1 {
+		t.Errorf("write to eu: %d %s", w.Code, w.Body)
 	}
 }

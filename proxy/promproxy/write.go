@@ -67,13 +67,6 @@ func (h *Handler) serveWrite(w http.ResponseWriter, c *proxy.Call) *proxy.Error 
 		e.Header = http.Header{"Allow": {http.MethodPost}}
 		return e
 	}
-	if c.Access.ClusterConfined() {
-		// The write path checks one label on the wire; until it checks
-		// the cluster label as well, a confined tenant could write into
-		// another cluster's series, so its writes are refused.
-		return proxy.Forbidden("remote write refused, nothing was written: tenants %s are confined to clusters (tenancy.tenants[].clusters), and remote write for cluster-confined tenants is not supported yet; write through the cluster's own Prometheus",
-			strings.Join(c.Access.TenantNames(), ", "))
-	}
 	version, perr := checkWriteHeaders(r)
 	if perr != nil {
 		return perr
