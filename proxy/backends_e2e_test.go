@@ -79,12 +79,12 @@ const thanosEU, thanosUS = "prod-eu", "prod-us"
 
 func thanosBackend() backend {
 	return backend{
-		name: "thanos", dialect: promenforce.DialectThanos, alerts: 5, utf8: true,
+		name: "thanos", dialect: promenforce.DialectThanos, alerts: 5 + 2, utf8: true,
 		start: func(tb testing.TB, end time.Time, rules string) started {
 			eu, us := splitSeries(synth.Default().Series(), slices.Concat(paymentsNS, checkoutNS))
 			th := testenv.StartThanos(tb,
-				testenv.Cluster{Name: thanosEU, Options: testenv.PrometheusOptions{OpenMetrics: openMetrics(tb, eu, end, utf8Series(end)), Rules: rules}},
-				testenv.Cluster{Name: thanosUS, Options: testenv.PrometheusOptions{OpenMetrics: openMetrics(tb, us, end, "")}},
+				testenv.Cluster{Name: thanosEU, Options: testenv.PrometheusOptions{OpenMetrics: openMetrics(tb, eu, end, utf8Series(end)+ledgerSeries(end, 1)), Rules: rules + ledgerRule}},
+				testenv.Cluster{Name: thanosUS, Options: testenv.PrometheusOptions{OpenMetrics: openMetrics(tb, us, end, ledgerSeries(end, 10)), Rules: "groups:\n- name: e2e\n  rules:\n" + ledgerRule}},
 			)
 			return started{url: th.Query.URL, thanos: th}
 		},

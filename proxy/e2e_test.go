@@ -298,6 +298,7 @@ func TestE2E(t *testing.T) {
 			if b.thanos() {
 				t.Run("thanos parameters", func(t *testing.T) { thanosParamMatrix(t, e) })
 				t.Run("partial response", func(t *testing.T) { partialResponse(t, e) })
+				t.Run("cluster tenancy", func(t *testing.T) { clusterTenancy(t, e) })
 			}
 		})
 	}

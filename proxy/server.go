@@ -142,6 +142,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.id, rec.user = id, id.User
 	access := s.opts.Tenancy.Resolve(id.Groups)
 	rec.access, rec.tenant = access, tenantLabel(access)
+	if access.Refused != "" {
+		rec.refuse(api, Forbidden("user %q may read nothing: %s", id.User, access.Refused))
+		return
+	}
 	if !access.Allowed() {
 		rec.refuse(api, Forbidden("user %q belongs to no tenant: none of its groups %v is configured in tenancy.tenants or tenancy.admin_groups", id.User, id.Groups))
 		return

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/internal/problem"
 	"github.com/tollgate-dev/tollgate/limits"
@@ -16,6 +18,9 @@ type Config struct {
 	Label string `yaml:"label"`
 	// AdminGroups are SSO groups with unrestricted, unrewritten access.
 	AdminGroups []string `yaml:"admin_groups"`
+	// ClusterLabel is the label naming a series' cluster, enforced for
+	// tenants confined to clusters. Default: "cluster".
+	ClusterLabel string `yaml:"cluster_label"`
 	// Tenants maps SSO groups to the namespaces they may read.
 	Tenants []TenantConfig `yaml:"tenants"`
 	// AdminLokiOrgIDs are the Loki org IDs admins query. Default: every
@@ -32,6 +37,9 @@ type TenantConfig struct {
 	Groups []string `yaml:"groups"`
 	// Namespaces are exact namespace names or globs such as "team-payments-*".
 	Namespaces []string `yaml:"namespaces"`
+	// Clusters, when set, confine the tenant to these values of the
+	// cluster label as well: its namespaces are read only in them.
+	Clusters   []string `yaml:"clusters"`
 	CostCenter string   `yaml:"cost_center"`
 	Team       string   `yaml:"team"`
 	// LokiOrgID is the Loki tenant (X-Scope-OrgID) holding this tenant's
@@ -57,6 +65,22 @@ var (
 	// same label can be enforced in PromQL and LogQL (Loki has no UTF-8 names).
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 )
+
+// DefaultClusterLabel is the cluster label when tenancy.cluster_label is
+// not set: the external label Thanos and Prometheus setups usually use.
+const DefaultClusterLabel = "cluster"
+
+// maxClusterName bounds a cluster name; label values have no limit of
+// their own, but a cluster name is an identifier, not a payload.
+const maxClusterName = 253
+
+// EffectiveClusterLabel is ClusterLabel with its default applied.
+func (c Config) EffectiveClusterLabel() string {
+	if c.ClusterLabel == "" {
+		return DefaultClusterLabel
+	}
+	return c.ClusterLabel
+}
 
 // Validate checks the section and returns every problem found, each with the
 // path of the offending key so that the loader can point at its line.
@@ -84,6 +108,7 @@ func (c Config) Validate() problem.List {
 		}
 	}
 	ps = append(ps, c.AdminLimits.Validate("tenancy.admin_limits")...)
+	c.validateClusterLabel(&ps)
 	names := map[string]int{}
 	owners := map[string]string{}
 	for i, t := range c.Tenants {
@@ -121,6 +146,11 @@ func (c Config) Validate() problem.List {
 			}
 			owners[ns] = t.Name
 		}
+		for j, cl := range t.Clusters {
+			if msg, fix := checkCluster(cl); msg != "" {
+				ps.Add(fmt.Sprintf("%s.clusters[%d]", path, j), msg, fix)
+			}
+		}
 		if t.LokiOrgID != "" {
 			if msg := checkOrgID(t.LokiOrgID); msg != "" {
 				ps.Add(path+".loki_org_id", msg, "use letters, digits and !-_.*'(), at most 150 characters; leave it out to use the tenant name")
@@ -132,6 +162,44 @@ func (c Config) Validate() problem.List {
 		}
 	}
 	return ps
+}
+
+// validateClusterLabel checks tenancy.cluster_label. The default is only
+// checked against the namespace label when some tenant uses clusters, so
+// that a configuration without clusters never fails on a key it omits.
+func (c Config) validateClusterLabel(ps *problem.List) {
+	used := c.ClusterLabel != ""
+	for _, t := range c.Tenants {
+		used = used || len(t.Clusters) > 0
+	}
+	if !used {
+		return
+	}
+	l := c.EffectiveClusterLabel()
+	switch {
+	case !labelNameRE.MatchString(l):
+		ps.Add("tenancy.cluster_label", fmt.Sprintf("%q is not a valid label name", l), "use letters, digits and underscores, not starting with a digit; leave it out for \"cluster\"")
+	case strings.HasPrefix(l, "__"):
+		ps.Add("tenancy.cluster_label", fmt.Sprintf("%q is a reserved label name", l), "labels starting with __ are internal to Prometheus; use the label naming the cluster, usually \"cluster\"")
+	case l == c.Label:
+		ps.Add("tenancy.cluster_label", fmt.Sprintf("%q is also tenancy.label", l), "the cluster and the namespace must be two different labels; set cluster_label to the label naming the cluster")
+	}
+}
+
+// checkCluster checks one tenants[].clusters entry: an exact cluster name
+// (a label value), never a pattern, so that it cannot widen the match.
+func checkCluster(cl string) (msg, fix string) {
+	switch {
+	case cl == "":
+		return "is empty", "remove the entry or name a cluster as its series' cluster label carries it"
+	case !utf8.ValidString(cl) || len(cl) > maxClusterName || strings.ContainsFunc(cl, unicode.IsControl):
+		return fmt.Sprintf("%q is not a valid cluster name", cl), "use valid UTF-8 without control characters, at most 253 bytes"
+	case cl != strings.TrimSpace(cl):
+		return fmt.Sprintf("cluster %q has surrounding spaces", cl), "cluster names are compared exactly; write the name as the cluster label carries it"
+	case strings.Contains(cl, "*"):
+		return fmt.Sprintf("%q is a pattern", cl), "list each cluster by its exact name; globs are not accepted for clusters"
+	}
+	return "", ""
 }
 
 func checkOrgID(id string) string {

@@ -20,6 +20,7 @@ import (
 // concurrent use.
 type Tenancy struct {
 	label     string
+	cluster   string
 	admins    map[string]bool
 	adminOrgs []string
 	tenants   []*Tenant
@@ -47,8 +48,14 @@ type Tenant struct {
 	LokiOrgID string
 	// DefaultNamespace, if set, is given to pushed streams without one.
 	DefaultNamespace string
+	// Clusters confine the tenant to these clusters, sorted; empty means
+	// every cluster.
+	Clusters []string
 	// Scope is the tenant's own namespaces.
 	Scope Scope
+	// ClusterScope is the tenant's clusters on the cluster label; it is
+	// empty when the tenant is not confined to clusters.
+	ClusterScope Scope
 }
 
 // New compiles a validated configuration. It returns the validation problems
@@ -59,6 +66,7 @@ func New(cfg Config) (*Tenancy, error) {
 	}
 	t := &Tenancy{
 		label:   cfg.Label,
+		cluster: cfg.EffectiveClusterLabel(),
 		admins:  map[string]bool{},
 		byGroup: map[string][]*Tenant{},
 		byName:  map[string]*Tenant{},
@@ -76,7 +84,9 @@ func New(cfg Config) (*Tenancy, error) {
 			Team:             tc.Team,
 			LokiOrgID:        tc.LokiOrgID,
 			DefaultNamespace: tc.DefaultNamespace,
+			Clusters:         sortedUnique(tc.Clusters),
 			Scope:            NewScope(cfg.Label, tc.Namespaces),
+			ClusterScope:     NewScope(cfg.EffectiveClusterLabel(), tc.Clusters),
 		}
 		if tn.Team == "" {
 			tn.Team = tn.Name
@@ -96,6 +106,9 @@ func New(cfg Config) (*Tenancy, error) {
 // Label is the enforced label name.
 func (t *Tenancy) Label() string { return t.label }
 
+// ClusterLabel is the label enforced for tenants confined to clusters.
+func (t *Tenancy) ClusterLabel() string { return t.cluster }
+
 // Tenants returns every configured tenant in configuration order.
 func (t *Tenancy) Tenants() []*Tenant { return slices.Clone(t.tenants) }
 
@@ -114,6 +127,14 @@ type Access struct {
 	// Scope is the union of the tenants' namespaces. It is empty for admins
 	// and for identities without any tenant.
 	Scope Scope
+	// Clusters confine Scope to these clusters: every selector carries
+	// Clusters' matcher as well as Scope's. It is empty for admins and for
+	// identities whose tenants are not confined to clusters.
+	Clusters Scope
+	// Refused, when set, says why the identity may read nothing although
+	// it belongs to tenants: their cluster confinements differ, which one
+	// namespace matcher ANDed with one cluster matcher cannot express.
+	Refused string
 	// LokiOrgIDs are the Loki tenants the identity queries, sorted: its
 	// tenants' org IDs, or for admins tenancy.admin_loki_org_ids (default:
 	// every tenant's).
@@ -134,7 +155,10 @@ func (a Access) Label() string {
 }
 
 // Allowed reports whether the identity may read anything at all.
-func (a Access) Allowed() bool { return a.Admin || !a.Scope.Empty() }
+func (a Access) Allowed() bool { return a.Admin || (a.Refused == "" && !a.Scope.Empty()) }
+
+// ClusterConfined reports whether the identity reads only some clusters.
+func (a Access) ClusterConfined() bool { return !a.Admin && !a.Clusters.Empty() }
 
 // TenantNames returns the sorted names of the identity's tenants.
 func (a Access) TenantNames() []string {
@@ -207,11 +231,48 @@ func (t *Tenancy) resolve(groups []string) Access {
 		// Admins push as whichever tenant owns a stream's namespace.
 		a.writable = t.tenants
 	} else {
-		a.Scope = NewScope(t.label, patterns)
 		a.LokiOrgIDs = sortedUnique(orgIDs(a.Tenants))
+		if a.Refused = mixedClusters(a.Tenants); a.Refused != "" {
+			return a
+		}
+		a.Scope = NewScope(t.label, patterns)
+		if len(a.Tenants) > 0 {
+			a.Clusters = a.Tenants[0].ClusterScope
+		}
 		a.writable = a.Tenants
 	}
 	return a
+}
+
+// mixedClusters returns why tenants sorted by name cannot be combined, or
+// "" when they share one cluster confinement (or none). Two tenants
+// confined to different clusters would need "namespace A in cluster X or
+// namespace B in cluster Y", which one namespace matcher ANDed with one
+// cluster matcher cannot say; their union would let each read the other's
+// namespaces in its clusters, so the identity is refused instead.
+func mixedClusters(ts []*Tenant) string {
+	if len(ts) < 2 {
+		return ""
+	}
+	first := ts[0].Clusters
+	for _, tn := range ts[1:] {
+		if !slices.Equal(tn.Clusters, first) {
+			parts := make([]string, len(ts))
+			for i, x := range ts {
+				parts[i] = fmt.Sprintf("%s (%s)", x.Name, clusterList(x.Clusters))
+			}
+			return "its tenants " + strings.Join(parts, ", ") + " are confined to different clusters, " +
+				"which Tollgate cannot combine in one query; an identity must belong to tenants with the same tenancy.tenants[].clusters"
+		}
+	}
+	return ""
+}
+
+func clusterList(cs []string) string {
+	if len(cs) == 0 {
+		return "all clusters"
+	}
+	return "clusters " + strings.Join(cs, ", ")
 }
 
 func orgIDs(ts []*Tenant) []string {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/cost"
@@ -120,8 +121,16 @@ func (h *Handler) routeTable() map[string]*proxy.Route {
 // answers.
 func (h *Handler) Settings() *proxy.Settings { return h.settings }
 
-// Admit implements proxy.API.
-func (h *Handler) Admit(*http.Request, tenancy.Access) *proxy.Error { return nil }
+// Admit implements proxy.API. The engine allocates one cluster's data
+// and filters by namespace only, so a tenant confined to clusters would
+// be shown its namespaces' cost in every cluster: it is refused until
+// cost allocates per cluster.
+func (h *Handler) Admit(_ *http.Request, a tenancy.Access) *proxy.Error {
+	if a.ClusterConfined() {
+		return proxy.Forbidden("cost for cluster-confined tenants arrives with multi-cluster cost: tenants %s are confined to clusters (tenancy.tenants[].clusters) and the cost API allocates without regard to cluster", strings.Join(a.TenantNames(), ", "))
+	}
+	return nil
+}
 
 // errorBody is the error shape of OpenCost's API (code, message), with
 // Prometheus's status, errorType and error added, so that clients of

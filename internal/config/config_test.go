@@ -74,7 +74,7 @@ func TestProblemsPointAtLines(t *testing.T) {
 	want := []string{
 		`t.yaml:3:3: upstreams.prometheus: "ftp://127.0.0.1:9090" has scheme "ftp"`,
 		`t.yaml:4:1: tenancy.label: is missing`,
-		`t.yaml:5:3: tenancy.lable: unknown key (fix: valid keys here are: admin_groups, admin_limits, admin_loki_org_ids, label, tenants; did you mean "label"?)`,
+		`t.yaml:5:3: tenancy.lable: unknown key (fix: valid keys here are: admin_groups, admin_limits, admin_loki_org_ids, cluster_label, label, tenants; did you mean "label"?)`,
 		`t.yaml:10:40: tenancy.tenants[0].namespaces[1]: "*" matches every namespace`,
 		`t.yaml:16:21: auth.trusted_headers.trusted_cidrs[0]: "0.0.0.0/0" trusts every address`,
 	}
@@ -191,5 +191,38 @@ func TestCacheSection(t *testing.T) {
 	_, ps, _ = Parse("t.yaml", []byte(valid+"cache: {backend: disk, max_bytes: 1024}\n"))
 	if len(ps) != 1 || ps[0].Path != "cache.backend" {
 		t.Errorf("backend disk: %v", ps)
+	}
+}
+
+// Cluster confinement problems point at their lines like any other.
+func TestClusterProblemsPointAtLines(t *testing.T) {
+	bad := strings.NewReplacer(
+		"  label: namespace\n", "  label: namespace\n  cluster_label: namespace\n",
+		"      cost_center: CC-4521\n", "      cost_center: CC-4521\n      clusters: [prod-eu, \"prod-*\", \"\"]\n",
+	).Replace(valid)
+	_, ps, err := Parse("t.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`t.yaml:6:3: tenancy.cluster_label: "namespace" is also tenancy.label`,
+		`t.yaml:13:27: tenancy.tenants[0].clusters[1]: "prod-*" is a pattern`,
+		`t.yaml:13:37: tenancy.tenants[0].clusters[2]: is empty`,
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(ps[i].String(), w) {
+			t.Errorf("problem %d:\n got %s\nwant prefix %s", i, ps[i], w)
+		}
+	}
+	good := strings.Replace(valid, "      cost_center: CC-4521\n", "      cost_center: CC-4521\n      clusters: [prod-eu]\n", 1)
+	f, _, err := Parse("t.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Tenancy.EffectiveClusterLabel(); got != "cluster" || !slices.Equal(f.Tenancy.Tenants[0].Clusters, []string{"prod-eu"}) {
+		t.Errorf("cluster label %q, clusters %v", got, f.Tenancy.Tenants[0].Clusters)
 	}
 }

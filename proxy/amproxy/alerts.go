@@ -26,7 +26,7 @@ func (h *Handler) serveGroups(w http.ResponseWriter, c *proxy.Call) *proxy.Error
 	return h.serveFiltered(w, c, groupParams(), "alert groups", filterGroups)
 }
 
-type filterFunc func(body []byte, label string, scope tenancy.Scope) ([]byte, error)
+type filterFunc func(body []byte, label string, a tenancy.Access) ([]byte, error)
 
 // serveFiltered reads the query, adds the tenant's matcher to the filters,
 // asks Alertmanager, and keeps what the tenant may see of the answer. The
@@ -45,7 +45,7 @@ func (h *Handler) serveFiltered(w http.ResponseWriter, c *proxy.Call, params []s
 	if !ok {
 		return nil
 	}
-	filtered, ferr := filter(body, h.opts.Label, c.Access.Scope)
+	filtered, ferr := filter(body, h.opts.Label, c.Access)
 	if ferr != nil {
 		return decodeError(what, ferr)
 	}
@@ -58,28 +58,30 @@ type alertLabels struct {
 	Labels map[string]string `json:"labels"`
 }
 
-// keepAlerts keeps the alerts whose label is one of the scope's
-// namespaces; an alert without it belongs to no tenant.
-func keepAlerts(alerts []json.RawMessage, label string, scope tenancy.Scope) ([]json.RawMessage, error) {
+// keepAlerts keeps the alerts whose label is one of the caller's
+// namespaces and, for a tenant confined to clusters, whose cluster label is
+// one of its clusters; an alert without the label belongs to no tenant,
+// and one without the cluster label to no confined tenant.
+func keepAlerts(alerts []json.RawMessage, label string, a tenancy.Access) ([]json.RawMessage, error) {
 	kept := []json.RawMessage{}
 	for _, raw := range alerts {
-		var a alertLabels
-		if err := json.Unmarshal(raw, &a); err != nil {
+		var al alertLabels
+		if err := json.Unmarshal(raw, &al); err != nil {
 			return nil, err
 		}
-		if scope.Matches(a.Labels[label]) {
+		if owns(al.Labels, label, a) {
 			kept = append(kept, raw)
 		}
 	}
 	return kept, nil
 }
 
-func filterAlerts(body []byte, label string, scope tenancy.Scope) ([]byte, error) {
+func filterAlerts(body []byte, label string, a tenancy.Access) ([]byte, error) {
 	var alerts []json.RawMessage
 	if err := json.Unmarshal(body, &alerts); err != nil {
 		return nil, err
 	}
-	kept, err := keepAlerts(alerts, label, scope)
+	kept, err := keepAlerts(alerts, label, a)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func filterAlerts(body []byte, label string, scope tenancy.Scope) ([]byte, error
 
 // filterGroups rebuilds each group from the tenant's alerts, every other
 // field (labels, receiver) kept as it is.
-func filterGroups(body []byte, label string, scope tenancy.Scope) ([]byte, error) {
+func filterGroups(body []byte, label string, a tenancy.Access) ([]byte, error) {
 	var groups []map[string]json.RawMessage
 	if err := json.Unmarshal(body, &groups); err != nil {
 		return nil, err
@@ -99,7 +101,7 @@ func filterGroups(body []byte, label string, scope tenancy.Scope) ([]byte, error
 		if err := json.Unmarshal(g["alerts"], &alerts); err != nil {
 			return nil, err
 		}
-		mine, err := keepAlerts(alerts, label, scope)
+		mine, err := keepAlerts(alerts, label, a)
 		if err != nil {
 			return nil, err
 		}
@@ -112,4 +114,12 @@ func filterGroups(body []byte, label string, scope tenancy.Scope) ([]byte, error
 		kept = append(kept, g)
 	}
 	return json.Marshal(kept)
+}
+
+// owns reports whether an alert's labels put it in the caller's view.
+func owns(ls map[string]string, label string, a tenancy.Access) bool {
+	if !a.Scope.Matches(ls[label]) {
+		return false
+	}
+	return !a.ClusterConfined() || a.Clusters.Matches(ls[a.Clusters.Label()])
 }

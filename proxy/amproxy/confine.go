@@ -60,34 +60,58 @@ func silenceConfined(ms []matcher, label string, scope tenancy.Scope) bool {
 	return slices.ContainsFunc(ms, func(m matcher) bool { return m.Name == label && confines(m, scope) })
 }
 
-// confineNew checks the matchers of a silence a tenant creates or updates.
-// It has exactly one matcher on the label and that matcher confines it;
-// a silence without one gets the tenant's namespace when the tenant has
-// exactly one. Anything else is refused: a wider or negative matcher, the
-// label twice (which one would count?).
-func confineNew(ms []matcher, label string, scope tenancy.Scope) ([]matcher, *proxy.Error) {
+// silenceMine reports whether a silence is the caller's: it confines the
+// namespace label to the caller's namespaces and, for a tenant confined to
+// clusters, the cluster label to its clusters too. A silence without a
+// cluster matcher would silence the namespace in every cluster.
+func silenceMine(ms []matcher, label string, a tenancy.Access) bool {
+	if !silenceConfined(ms, label, a.Scope) {
+		return false
+	}
+	return !a.ClusterConfined() || silenceConfined(ms, a.Clusters.Label(), a.Clusters)
+}
+
+// confineSilence checks the matchers of a silence a tenant creates or
+// updates, on the namespace label and, for a tenant confined to clusters,
+// on the cluster label (see confineNew).
+func confineSilence(ms []matcher, label string, a tenancy.Access) ([]matcher, *proxy.Error) {
+	ms, err := confineNew(ms, label, a.Scope, "namespace")
+	if err != nil || !a.ClusterConfined() {
+		return ms, err
+	}
+	return confineNew(ms, a.Clusters.Label(), a.Clusters, "cluster")
+}
+
+// confineNew checks the matchers of a silence on one label (what names
+// its values: "namespace" or "cluster"). It has exactly one matcher on the
+// label and that matcher confines it; a silence without one gets the
+// tenant's value when the tenant has exactly one. Anything else is
+// refused: a wider or negative matcher, the label twice (which one would
+// count?).
+func confineNew(ms []matcher, label string, scope tenancy.Scope, what string) ([]matcher, *proxy.Error) {
 	var on []matcher
 	for _, m := range ms {
 		if m.Name == label {
 			on = append(on, m)
 		}
 	}
+	mine := strings.Join(scope.Namespaces(), ", ")
 	switch {
 	case len(on) > 1:
-		return nil, proxy.Forbidden("the silence has %d matchers on %q; give it exactly one, on one of your namespaces (%s)", len(on), label, strings.Join(scope.Namespaces(), ", "))
+		return nil, proxy.Forbidden("the silence has %d matchers on %q; give it exactly one, on one of your %ss (%s)", len(on), label, what, mine)
 	case len(on) == 1 && !on[0].equal():
-		return nil, proxy.Forbidden("the silence's matcher %s is negative: it would silence every other namespace's alerts; match your namespaces (%s) with = or =~", on[0], strings.Join(scope.Namespaces(), ", "))
+		return nil, proxy.Forbidden("the silence's matcher %s is negative: it would silence every other %s's alerts; match your %ss (%s) with = or =~", on[0], what, what, mine)
 	case len(on) == 1 && !confines(on[0], scope):
-		return nil, proxy.Forbidden("the silence's matcher %s is not confined to your namespaces (%s): use %s=\"<namespace>\" or %s=~\"<namespace>|<namespace>\" with your namespaces only", on[0], strings.Join(scope.Namespaces(), ", "), label, label)
+		return nil, proxy.Forbidden("the silence's matcher %s is not confined to your %ss (%s): use %s=\"<%s>\" or %s=~\"<%s>|<%s>\" with your %ss only", on[0], what, mine, label, what, label, what, what, what)
 	case len(on) == 1:
 		return ms, nil
 	}
-	nss := scope.Namespaces()
-	if len(nss) != 1 || strings.Contains(nss[0], "*") {
-		return nil, proxy.Forbidden("the silence has no matcher on %q, and you have several namespaces (%s): add one, e.g. %s=\"%s\"", label, strings.Join(nss, ", "), label, strings.ReplaceAll(nss[0], "*", "x"))
+	vals := scope.Namespaces()
+	if len(vals) != 1 || strings.Contains(vals[0], "*") {
+		return nil, proxy.Forbidden("the silence has no matcher on %q, and you have several %ss (%s): add one, e.g. %s=\"%s\"", label, what, mine, label, strings.ReplaceAll(vals[0], "*", "x"))
 	}
 	t := true
-	return append(slices.Clone(ms), matcher{Name: label, Value: nss[0], IsEqual: &t}), nil
+	return append(slices.Clone(ms), matcher{Name: label, Value: vals[0], IsEqual: &t}), nil
 }
 
 // regexValues returns every string a regex matcher's value can match, as

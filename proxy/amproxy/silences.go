@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/proxy"
+	"github.com/tollgate-dev/tollgate/tenancy"
 )
 
 // silence is the part of a silence Tollgate reads.
@@ -61,7 +63,7 @@ func (h *Handler) listSilences(w http.ResponseWriter, c *proxy.Call) *proxy.Erro
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return decodeError("silences", err)
 		}
-		if silenceConfined(s.Matchers, h.opts.Label, c.Access.Scope) {
+		if silenceMine(s.Matchers, h.opts.Label, c.Access) {
 			kept = append(kept, raw)
 		}
 	}
@@ -89,7 +91,7 @@ func (h *Handler) postSilence(w http.ResponseWriter, c *proxy.Call) *proxy.Error
 		}
 	}
 	if !c.Access.Admin {
-		ms, err := confineNew(s.Matchers, h.opts.Label, c.Access.Scope)
+		ms, err := confineSilence(s.Matchers, h.opts.Label, c.Access)
 		if err != nil {
 			return err
 		}
@@ -163,8 +165,8 @@ func (h *Handler) ownSilence(w http.ResponseWriter, c *proxy.Call, id string) bo
 		h.WriteError(w, decodeError("silence", err))
 		return false
 	}
-	if !silenceConfined(s.Matchers, h.opts.Label, c.Access.Scope) {
-		h.WriteError(w, proxy.Forbidden("silence %s is not yours: its matchers do not confine %q to your namespaces (%s)", id, h.opts.Label, strings.Join(c.Access.Scope.Namespaces(), ", ")))
+	if !silenceMine(s.Matchers, h.opts.Label, c.Access) {
+		h.WriteError(w, notYours(id, h.opts.Label, c.Access))
 		return false
 	}
 	return true
@@ -202,9 +204,18 @@ func (h *Handler) getSilence(w http.ResponseWriter, c *proxy.Call, id string) *p
 	if err := json.Unmarshal(body, &s); err != nil {
 		return decodeError("silence", err)
 	}
-	if !silenceConfined(s.Matchers, h.opts.Label, c.Access.Scope) {
-		return proxy.Forbidden("silence %s is not yours: its matchers do not confine %q to your namespaces (%s)", id, h.opts.Label, strings.Join(c.Access.Scope.Namespaces(), ", "))
+	if !silenceMine(s.Matchers, h.opts.Label, c.Access) {
+		return notYours(id, h.opts.Label, c.Access)
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// notYours refuses a silence that silenceMine does not give the caller.
+func notYours(id, label string, a tenancy.Access) *proxy.Error {
+	msg := fmt.Sprintf("silence %s is not yours: its matchers do not confine %q to your namespaces (%s)", id, label, strings.Join(a.Scope.Namespaces(), ", "))
+	if a.ClusterConfined() {
+		msg += fmt.Sprintf(" and %q to your clusters (%s)", a.Clusters.Label(), strings.Join(a.Clusters.Namespaces(), ", "))
+	}
+	return proxy.Forbidden("%s", msg)
 }

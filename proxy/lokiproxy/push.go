@@ -260,6 +260,12 @@ func (h *Handler) checkStream(s *push.Stream, a tenancy.Access) (orgs []string, 
 		ns = def
 		lbs = labels.NewBuilder(lbs).Set(label, ns).Labels()
 	}
+	if a.ClusterConfined() {
+		var offence string
+		if lbs, offence = confineCluster(lbs, a); offence != "" {
+			return nil, fmt.Sprintf("%s (%s)", s.Labels, offence), nil
+		}
+	}
 	// Forward the labels as parsed and checked, in canonical form.
 	s.Labels = lbs.String()
 	owners := a.Owners(ns)
@@ -276,6 +282,24 @@ func (h *Handler) checkStream(s *push.Stream, a tenancy.Access) (orgs []string, 
 	}
 	s.Hash = 0 // Loki computes it from the labels it stores
 	return orgs, "", nil
+}
+
+// confineCluster checks a stream of a tenant confined to clusters: its
+// cluster label must name one of the tenant's clusters, or be absent when
+// the tenant has exactly one cluster, which is then set. Otherwise it
+// returns why the stream is refused.
+func confineCluster(lbs labels.Labels, a tenancy.Access) (labels.Labels, string) {
+	label, mine := a.Clusters.Label(), a.Clusters.Namespaces()
+	cl := lbs.Get(label)
+	switch {
+	case cl != "" && a.Clusters.Matches(cl):
+		return lbs, ""
+	case cl != "":
+		return lbs, fmt.Sprintf("%s %q is not one of your clusters %s", label, cl, strings.Join(mine, ", "))
+	case len(mine) != 1:
+		return lbs, fmt.Sprintf("no %s label, and you have several clusters: %s", label, strings.Join(mine, ", "))
+	}
+	return labels.NewBuilder(lbs).Set(label, mine[0]).Labels(), ""
 }
 
 func sortedCopy(s []string) []string {

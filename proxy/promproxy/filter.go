@@ -49,7 +49,7 @@ func (h *Handler) serveFiltered(w http.ResponseWriter, c *proxy.Call) *proxy.Err
 		_, _ = w.Write(body)
 		return nil
 	}
-	filtered, err := filterBody(c.Route.Name, body, c.Access.Scope)
+	filtered, err := filterBody(c.Route.Name, body, newView(c.Access))
 	if err != nil {
 		// Fail closed: a response we cannot read is not passed on.
 		h.opts.Logger.ErrorContext(c.Request.Context(), "cannot filter upstream response", "route", c.Route.Name, "err", err)
@@ -75,16 +75,65 @@ func (h *Handler) checkFilteredSize(c *proxy.Call, body []byte) *proxy.Error {
 	return e
 }
 
-// filterBody keeps what a scope may see of a rules or alerts answer.
-func filterBody(route string, body []byte, scope tenancy.Scope) ([]byte, error) {
-	label := scope.Label()
+// view is what a caller may see: its namespaces and, for a tenant
+// confined to clusters, its clusters.
+type view struct {
+	scope    tenancy.Scope
+	clusters tenancy.Scope // empty when not confined
+}
+
+func newView(a tenancy.Access) view {
+	v := view{scope: a.Scope}
+	if a.ClusterConfined() {
+		v.clusters = a.Clusters
+	}
+	return v
+}
+
+// owns reports whether labels put an item in the caller's namespaces and,
+// when it is confined to clusters, in its clusters. An item without the
+// cluster label belongs to no cluster, so a confined caller never sees it.
+func (v view) owns(ls map[string]string) bool { return v.ownsIn(ls, "") }
+
+// ownsIn is owns for an alert of a rule whose static labels put it in
+// cluster: Thanos adds a cluster's external labels to its rules' labels
+// but not to their alerts', and an alert is in its rule's cluster unless
+// it carries a cluster label of its own.
+func (v view) ownsIn(ls map[string]string, cluster string) bool {
+	if !v.scope.Matches(ls[v.scope.Label()]) {
+		return false
+	}
+	if v.clusters.Empty() {
+		return true
+	}
+	if cl, ok := ls[v.clusters.Label()]; ok {
+		cluster = cl
+	}
+	return v.clusters.Matches(cluster)
+}
+
+// foreign reports whether static labels put a rule outside the caller's
+// view whatever its alerts say: another namespace, or another cluster.
+func (v view) foreign(ls map[string]string) bool {
+	if ns, ok := ls[v.scope.Label()]; ok && !v.scope.Matches(ns) {
+		return true
+	}
+	if v.clusters.Empty() {
+		return false
+	}
+	cl, ok := ls[v.clusters.Label()]
+	return ok && !v.clusters.Matches(cl)
+}
+
+// filterBody keeps what a caller may see of a rules or alerts answer.
+func filterBody(route string, body []byte, v view) ([]byte, error) {
 	if route == "/api/v1/rules" {
 		return filterResponse(body, "groups", func(raw json.RawMessage) (json.RawMessage, error) {
-			return filterGroups(raw, label, scope)
+			return filterGroups(raw, v)
 		})
 	}
 	return filterResponse(body, "alerts", func(raw json.RawMessage) (json.RawMessage, error) {
-		alerts, _, err := filterAlerts(raw, label, scope)
+		alerts, _, err := filterAlerts(raw, v, "")
 		return alerts, err
 	})
 }
@@ -130,7 +179,7 @@ func filterResponse(body []byte, key string, f func(json.RawMessage) (json.RawMe
 //     alert does not show through the rule's state.
 //
 // Groups left without rules are dropped.
-func filterGroups(raw json.RawMessage, label string, scope tenancy.Scope) (json.RawMessage, error) {
+func filterGroups(raw json.RawMessage, v view) (json.RawMessage, error) {
 	var groups []object
 	if err := json.Unmarshal(raw, &groups); err != nil {
 		return nil, fmt.Errorf("decoding rule groups: %w", err)
@@ -143,7 +192,7 @@ func filterGroups(raw json.RawMessage, label string, scope tenancy.Scope) (json.
 		}
 		var keptRules []object
 		for _, rule := range rules {
-			ok, err := filterRule(rule, label, scope)
+			ok, err := filterRule(rule, v)
 			if err != nil {
 				return nil, err
 			}
@@ -166,7 +215,7 @@ func filterGroups(raw json.RawMessage, label string, scope tenancy.Scope) (json.
 
 // filterRule reports whether a rule is visible and, for alerting rules,
 // reduces its alerts in place.
-func filterRule(rule object, label string, scope tenancy.Scope) (bool, error) {
+func filterRule(rule object, v view) (bool, error) {
 	var typ string
 	var ruleLabels map[string]string
 	if err := field(rule, "type", &typ); err != nil {
@@ -175,10 +224,13 @@ func filterRule(rule object, label string, scope tenancy.Scope) (bool, error) {
 	if err := field(rule, "labels", &ruleLabels); err != nil {
 		return false, err
 	}
-	static, hasStatic := ruleLabels[label]
-	if hasStatic && !scope.Matches(static) {
+	if v.foreign(ruleLabels) {
 		return false, nil
 	}
+	// A rule is the caller's by its static labels only if they name both
+	// its namespace and (when confined) its cluster; otherwise only its
+	// alerts can make it visible.
+	hasStatic := v.owns(ruleLabels)
 	if typ != "alerting" {
 		return hasStatic, nil
 	}
@@ -187,7 +239,7 @@ func filterRule(rule object, label string, scope tenancy.Scope) (bool, error) {
 		// exclude_alerts=true: only the static label can decide.
 		return hasStatic, nil
 	}
-	alerts, states, err := filterAlerts(alertsRaw, label, scope)
+	alerts, states, err := filterAlerts(alertsRaw, v, ruleLabels[v.clusters.Label()])
 	if err != nil {
 		return false, err
 	}
@@ -223,9 +275,10 @@ func field(o object, key string, v any) error {
 	return nil
 }
 
-// filterAlerts keeps the alerts whose labels put them in the scope and
-// returns their states.
-func filterAlerts(raw json.RawMessage, label string, scope tenancy.Scope) (json.RawMessage, []string, error) {
+// filterAlerts keeps the alerts whose labels put them in the caller's
+// view and returns their states; cluster is the cluster of their rule,
+// "" outside a rule.
+func filterAlerts(raw json.RawMessage, v view, cluster string) (json.RawMessage, []string, error) {
 	var alerts []object
 	if err := json.Unmarshal(raw, &alerts); err != nil {
 		return nil, nil, fmt.Errorf("decoding alerts: %w", err)
@@ -241,7 +294,7 @@ func filterAlerts(raw json.RawMessage, label string, scope tenancy.Scope) (json.
 		if err := field(a, "labels", &alertLabels); err != nil {
 			return nil, nil, err
 		}
-		if scope.Matches(alertLabels[label]) {
+		if v.ownsIn(alertLabels, cluster) {
 			kept = append(kept, a)
 			states = append(states, state)
 		}

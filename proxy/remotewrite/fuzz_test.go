@@ -20,6 +20,8 @@ func testAccess(t testing.TB, groups ...string) tenancy.Access {
 		Tenants: []tenancy.TenantConfig{
 			{Name: "payments", Groups: []string{"payments"}, Namespaces: []string{"team-payments-prod", "team-payments-*-eu"}, DefaultNamespace: "team-payments-prod"},
 			{Name: "search", Groups: []string{"search"}, Namespaces: []string{"team-search-prod"}},
+			{Name: "pci", Groups: []string{"pci"}, Namespaces: []string{"pay"}, DefaultNamespace: "pay", Clusters: []string{"eu"}},
+			{Name: "multi", Groups: []string{"multi"}, Namespaces: []string{"pay"}, Clusters: []string{"eu", "us"}},
 		},
 	})
 	if err != nil {
@@ -85,7 +87,9 @@ func FuzzRemoteWrite(f *testing.F) {
 	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x0f, 0x00}, true)
 	f.Add(seedV2(f, []string{"", "__name__", "up", "namespace", "team-payments-prod", "team-search-prod"}, []uint32{1, 2, 3, 4}, []uint32{1, 2, 3, 5}), false)
 	f.Add(seedV2(f, []string{"", "__name__", "up", "namespace", ""}, []uint32{1, 2, 3, 4}, []uint32{1, 2}), false)
-	access := testAccess(f, "payments")
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("__name__", "up", "cluster", "us", "namespace", "pay"), Samples: sample}), false)
+	f.Add(seed(f, prompb.TimeSeries{Labels: ls("cluster", "eu", "namespace", "pay"), Exemplars: []prompb.Exemplar{{Labels: ls("cluster", "us")}}}), false)
+	access, pci := testAccess(f, "payments"), testAccess(f, "pci")
 	lim := testLimits()
 	f.Fuzz(func(t *testing.T, data []byte, block bool) {
 		if !block {
@@ -95,6 +99,11 @@ func FuzzRemoteWrite(f *testing.F) {
 			res, err := Rewrite(data, v, "namespace", access, lim)
 			if err == nil {
 				checkForwarded(t, decode(t, res.Block), access)
+			}
+			if res, err := Rewrite(data, v, "namespace", pci, lim); err == nil {
+				sent := decode(t, res.Block)
+				checkForwarded(t, sent, pci)
+				checkClusters(t, sent)
 			}
 		}
 	})
@@ -116,6 +125,22 @@ func checkForwarded(t *testing.T, sent *prompb.WriteRequest, access tenancy.Acce
 				if v, n := value(ex.Labels, "namespace"); n > 1 || (n == 1 && v != ns) {
 					t.Fatalf("accepted exemplar %v names another namespace than its series %q", ex.Labels, ns)
 				}
+			}
+		}
+	}
+}
+
+// checkClusters: what pci (confined to cluster eu) writes carries the
+// cluster label once, eu, and its exemplars name no other cluster.
+func checkClusters(t *testing.T, sent *prompb.WriteRequest) {
+	t.Helper()
+	for _, ts := range sent.Timeseries {
+		if cl, n := value(ts.Labels, "cluster"); n != 1 || cl != "eu" {
+			t.Fatalf("accepted series %v is outside pci's cluster", ts.Labels)
+		}
+		for _, ex := range ts.Exemplars {
+			if v, n := value(ex.Labels, "cluster"); n > 1 || (n == 1 && v != "eu") {
+				t.Fatalf("accepted exemplar %v names another cluster", ex.Labels)
 			}
 		}
 	}
@@ -188,4 +213,54 @@ func value(ls []prompb.Label, name string) (string, int) {
 		}
 	}
 	return v, n
+}
+
+func TestRewriteClusters(t *testing.T) {
+	sample := []prompb.Sample{{Value: 1, Timestamp: 1}}
+	req, err := rewrite(t, "pci",
+		prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "eu", "namespace", "pay"), Samples: sample}, // plain, kept as sent
+		prompb.TimeSeries{Labels: ls("__name__", "b", "namespace", "pay", "zone", "z"), Samples: sample},     // the only cluster added
+		prompb.TimeSeries{Labels: ls("__name__", "c", "pod", "p"), Samples: sample},                          // namespace and cluster added
+		prompb.TimeSeries{Labels: ls("__name__", "d", "cluster", "", "namespace", "pay"), Samples: sample},   // empty is none
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`__name__=a cluster=eu namespace=pay`,
+		`__name__=b cluster=eu namespace=pay zone=z`,
+		`__name__=c cluster=eu namespace=pay pod=p`,
+		`__name__=d cluster=eu namespace=pay`,
+	}
+	for i, ts := range req.Timeseries {
+		var got []string
+		for _, l := range ts.Labels {
+			got = append(got, l.Name+"="+l.Value)
+		}
+		if strings.Join(got, " ") != want[i] {
+			t.Errorf("series %d: %s, want %s", i, strings.Join(got, " "), want[i])
+		}
+	}
+	for _, tc := range []struct {
+		group string
+		ts    prompb.TimeSeries
+		words string
+	}{
+		{"pci", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "us", "namespace", "pay")}, `is in cluster "us", not one of your clusters`},
+		{"pci", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "eu", "cluster", "us", "namespace", "pay")}, `label "cluster" 2 times`},
+		{"pci", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "eu", "namespace", "pay"), Exemplars: []prompb.Exemplar{{Labels: ls("cluster", "us")}}}, `names cluster "us"`},
+		{"multi", prompb.TimeSeries{Labels: ls("__name__", "a", "namespace", "pay")}, "has no cluster and you have several clusters"},
+		{"multi", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "ap", "namespace", "pay")}, `"ap", not one of your clusters`},
+	} {
+		if _, err := rewrite(t, tc.group, tc.ts); err == nil || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%s %v: %v, want a refusal saying %q", tc.group, tc.ts.Labels, err, tc.words)
+		}
+	}
+	if req, err := rewrite(t, "multi", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "us", "namespace", "pay")}); err != nil || len(req.Timeseries) != 1 {
+		t.Errorf("multi writing to us: %v", err)
+	}
+	// Admins and unconfined tenants are not held to a cluster.
+	if _, err := rewrite(t, "payments", prompb.TimeSeries{Labels: ls("__name__", "a", "cluster", "anything", "namespace", "team-payments-prod")}); err != nil {
+		t.Errorf("unconfined tenant: %v", err)
+	}
 }

@@ -103,6 +103,9 @@ func (rw *rewriter) plainFinish(fieldRaw []byte, samples int) (bool, error) {
 	if !rw.scope.a.Admin && !rw.scope.matches(rw.scope.intern(value)) {
 		return false, nil
 	}
+	if rw.cluster != "" && !rw.plainCluster() {
+		return false, nil
+	}
 	rw.pairs += int64(len(rw.labels))
 	rw.samples += int64(samples)
 	if err := ingest.Check(rw.pairs, rw.lim.Labels, "label pairs in one remote write"); err != nil {
@@ -117,4 +120,17 @@ func (rw *rewriter) plainFinish(fieldRaw []byte, samples int) (bool, error) {
 	}
 	rw.keep(fieldRaw)
 	return true, nil
+}
+
+// plainCluster reports whether a confined writer's plain series names one
+// of its clusters exactly once; anything else takes the general path.
+func (rw *rewriter) plainCluster() bool {
+	var value []byte
+	n := 0
+	for _, l := range rw.labels {
+		if string(l.name) == rw.cluster {
+			value, n = l.value, n+1
+		}
+	}
+	return n == 1 && len(value) > 0 && rw.scope.a.Clusters.Matches(string(value))
 }

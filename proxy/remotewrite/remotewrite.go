@@ -96,6 +96,12 @@ func Rewrite(block []byte, v Version, label string, a tenancy.Access, lim Limits
 		scope: writerScope{a: a, def: def, hasDef: hasDef, seen: map[string]bool{}, names: map[string]string{}},
 		raw:   raw,
 	}
+	if a.ClusterConfined() {
+		rw.cluster = a.Clusters.Label()
+		if cs := a.Clusters.Namespaces(); len(cs) == 1 {
+			rw.clusterDef = cs[0]
+		}
+	}
 	read := rw.request
 	if v == V2 {
 		read = rw.requestV2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -107,6 +108,9 @@ type rewriter struct {
 	labels  []wireLabel
 	exNS    []exemplarNS
 	scratch []byte
+	// cluster is the cluster label for a writer confined to clusters, ""
+	// otherwise; clusterDef the writer's cluster when it has exactly one.
+	cluster, clusterDef string
 }
 
 type wireLabel struct{ name, value []byte }
@@ -115,6 +119,10 @@ type wireLabel struct{ name, value []byte }
 type exemplarNS struct {
 	value string
 	n     int
+	// cluster and nc are the same for the cluster label, read only for
+	// writers confined to clusters.
+	cluster string
+	nc      int
 }
 
 // keep writes a field of the request as it came. Until something else
@@ -300,6 +308,9 @@ func (rw *rewriter) exemplar(v []byte) error {
 					return nil // no value: not forwarded
 				}
 			}
+			if rw.cluster != "" && string(l.name) == rw.cluster {
+				ex.cluster, ex.nc = string(l.value), ex.nc+1
+			}
 			rw.scratch = appendLabel(rw.scratch, 1, l.name, l.value)
 		case f.num == 2 && f.typ == protowire.Fixed64Type, f.num == 3 && f.typ == protowire.VarintType:
 			rw.scratch = append(rw.scratch, f.raw...)
@@ -339,16 +350,32 @@ func (rw *rewriter) finishSeries() error {
 		rw.refuse(p)
 		return nil
 	}
+	cl, addCl, p := rw.seriesCluster()
+	if p != "" {
+		rw.refuse(p)
+		return nil
+	}
 	for _, ex := range rw.exNS {
 		if ex.n > 1 || (ex.n == 1 && ex.value != ns) {
 			rw.refuse(fmt.Sprintf("an exemplar of %s names %s %q", rw.seriesName(), rw.label, ex.value))
+			return nil
+		}
+		if ex.nc > 1 || (ex.nc == 1 && ex.cluster != cl) {
+			rw.refuse(fmt.Sprintf("an exemplar of %s names %s %q", rw.seriesName(), rw.cluster, ex.cluster))
 			return nil
 		}
 	}
 	if rw.ref.Total > 0 {
 		return nil // refused already: nothing more to write
 	}
-	rw.scratch = rw.appendLabels(rw.scratch[:0], ns, n == 0 && ns != "")
+	var adds []wireLabel
+	if n == 0 && ns != "" {
+		adds = append(adds, wireLabel{name: []byte(rw.label), value: []byte(ns)})
+	}
+	if addCl {
+		adds = append(adds, wireLabel{name: []byte(rw.cluster), value: []byte(cl)})
+	}
+	rw.scratch = rw.appendLabels(rw.scratch[:0], adds)
 	rw.scratch = append(rw.scratch, rw.body...)
 	rw.materialize()
 	rw.out = protowire.AppendTag(rw.out, fieldTimeseries, protowire.BytesType)
@@ -359,23 +386,53 @@ func (rw *rewriter) finishSeries() error {
 	return nil
 }
 
-// appendLabels writes the series' labels, an empty enforced label left
-// out, and ns inserted before the first label sorting after it when add.
-func (rw *rewriter) appendLabels(b []byte, ns string, add bool) []byte {
-	label := []byte(rw.label)
+// appendLabels writes the series' labels, an empty enforced (namespace
+// or cluster) label left out, and each of adds inserted before the first
+// label sorting after it.
+func (rw *rewriter) appendLabels(b []byte, adds []wireLabel) []byte {
+	slices.SortFunc(adds, func(x, y wireLabel) int { return bytes.Compare(x.name, y.name) })
 	for _, l := range rw.labels {
-		if bytes.Equal(l.name, label) && len(l.value) == 0 {
+		if len(l.value) == 0 && (string(l.name) == rw.label || (rw.cluster != "" && string(l.name) == rw.cluster)) {
 			continue
 		}
-		if add && bytes.Compare(l.name, label) > 0 {
-			b, add = appendLabel(b, fieldLabels, label, []byte(ns)), false
+		for len(adds) > 0 && bytes.Compare(l.name, adds[0].name) > 0 {
+			b, adds = appendLabel(b, fieldLabels, adds[0].name, adds[0].value), adds[1:]
 		}
 		b = appendLabel(b, fieldLabels, l.name, l.value)
 	}
-	if add {
-		b = appendLabel(b, fieldLabels, label, []byte(ns))
+	for _, a := range adds {
+		b = appendLabel(b, fieldLabels, a.name, a.value)
 	}
 	return b
+}
+
+// seriesCluster checks the cluster label of a confined writer's series:
+// given once and one of the writer's clusters, or absent (or empty) when
+// the writer has exactly one cluster, which is then added (add). It
+// returns the series' cluster, or why the series is refused.
+func (rw *rewriter) seriesCluster() (cluster string, add bool, problem string) {
+	if rw.cluster == "" {
+		return "", false, ""
+	}
+	n := 0
+	for _, l := range rw.labels {
+		if string(l.name) == rw.cluster && len(l.value) > 0 {
+			cluster, n = string(l.value), n+1
+		} else if string(l.name) == rw.cluster {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return "", false, fmt.Sprintf("%s has label %q %d times", rw.seriesName(), rw.cluster, n)
+	case cluster != "" && !rw.scope.a.Clusters.Matches(cluster):
+		return "", false, fmt.Sprintf("%s is in %s %q, not one of your clusters", rw.seriesName(), rw.cluster, cluster)
+	case cluster != "":
+		return cluster, false, ""
+	case rw.clusterDef != "":
+		return rw.clusterDef, true, ""
+	}
+	return "", false, fmt.Sprintf("%s has no %s and you have several clusters", rw.seriesName(), rw.cluster)
 }
 
 func (rw *rewriter) refuse(problem string) {
