@@ -217,7 +217,7 @@ func (res results) pods() map[string]podData {
 // was allocated on it.
 func (p *Prometheus) addUnseenNodes(acc *allocation.Accumulator, pods map[string]podData) {
 	for _, pd := range pods {
-		if pd.node != "" && !acc.HasNode(pd.node) {
+		if pd.node != "" && !acc.HasNode(p.opts.Cluster, pd.node) {
 			price := p.opts.Prices.Price(pricing.Spec{})
 			acc.AddNode(allocation.Node{Name: pd.node, Cluster: p.opts.Cluster, CapacityType: "on_demand", PriceSource: "default prices (no kube_node_* series)",
 				CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: 1})
