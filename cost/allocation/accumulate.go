@@ -107,12 +107,12 @@ type Accumulator struct {
 	setLen  time.Duration
 	lastEnd time.Time
 
-	nodes          []Node
-	nodeIndex      map[nodeKey]int32
+	nodes     []Node
+	nodeIndex map[nodeKey]int32
 	// Clusters in the order first seen, and each node's index into them:
 	// idle and shared costs stay within their cluster.
-	clusters    []string
-	nodeCluster []int32
+	clusters       []string
+	nodeCluster    []int32
 	containers     []Container
 	containerNode  []int32
 	containerIndex map[Container]int32

@@ -32,16 +32,16 @@ func (a *Accumulator) Allocate(opts Options) ([]Set, error) {
 // labels among those properties, whether its namespace is shared, and
 // whether the caller may see it.
 type plan struct {
-	opts    Options
-	byNode  bool     // aggregating by node: idle entries are per node
+	opts   Options
+	byNode bool // aggregating by node: idle entries are per node
 	// byCluster: aggregating by cluster over several clusters, idle
 	// entries are per cluster (<cluster>/__idle__), as in OpenCost.
 	byCluster bool
-	names   []string // group names, by group index
-	group   []int32
-	labels  []map[string]string
-	shared  []bool
-	visible []bool
+	names     []string // group names, by group index
+	group     []int32
+	labels    []map[string]string
+	shared    []bool
+	visible   []bool
 }
 
 func (a *Accumulator) newPlan(opts Options) plan {
