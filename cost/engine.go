@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -47,7 +48,13 @@ type Options struct {
 	// tenant, admins counting as one (cost.max_concurrent_per_tenant; 0:
 	// config.DefaultCostMaxConcurrentPerTenant).
 	MaxConcurrentPerTenant int
-	Logger                 *slog.Logger
+	// Clusters are the clusters expected in the data (cost.clusters): one
+	// missing from a window is a warning in the answer.
+	Clusters []string
+	// ClusterRegions are the regions of clusters whose nodes carry no
+	// region label (cost.cluster_regions).
+	ClusterRegions map[string]string
+	Logger         *slog.Logger
 }
 
 // Engine answers allocation queries.
@@ -90,6 +97,12 @@ type Result struct {
 	// cluster figures, set for admins only.
 	NodeCost float64
 	Nodes    []allocation.Node
+	// Warnings say what the figures lack, such as an expected cluster
+	// without data in the window: its cost is missing, not zero.
+	Warnings []string
+	// Regions are the clusters' regions: cost.cluster_regions, else the
+	// one region label every node of the cluster carries.
+	Regions map[string]string
 }
 
 // Compute answers q for a caller with access a. Tenants see only their
@@ -164,7 +177,7 @@ func (s *Snapshot) Allocate(q Query, a tenancy.Access) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Query: q, Sets: sets, Currency: s.e.opts.Currency}
+	res := &Result{Query: q, Sets: sets, Currency: s.e.opts.Currency, Warnings: s.warnings(a), Regions: s.regions()}
 	if a.Admin {
 		res.NodeCost, res.Nodes = s.acc.TotalNodeCost(), s.acc.Nodes()
 	}
@@ -292,4 +305,50 @@ func (e *Engine) Metadata(containers []allocation.Container, labels source.Label
 		add(c.Namespace)
 	}
 	return meta
+}
+
+// warnings names the expected clusters without data in the window, to
+// admins; a tenant learns only that some are missing, not which clusters
+// the fleet has.
+func (s *Snapshot) warnings(a tenancy.Access) []string {
+	seen := s.acc.Clusters()
+	var missing []string
+	for _, cl := range s.e.opts.Clusters {
+		if !slices.Contains(seen, cl) {
+			missing = append(missing, cl)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return nil
+	case !a.Admin:
+		return []string{"some of the expected clusters (cost.clusters) have no data in this window: their cost is missing from these figures, not zero"}
+	}
+	out := make([]string, 0, len(missing))
+	for _, cl := range missing {
+		out = append(out, fmt.Sprintf("cluster %q is listed in cost.clusters but has no data in this window: its cost is missing from these figures, not zero", cl))
+	}
+	return out
+}
+
+// regions is each cluster's region: the configured one, else the region
+// all its nodes agree on.
+func (s *Snapshot) regions() map[string]string {
+	seen := map[string]map[string]bool{}
+	for _, n := range s.acc.Nodes() {
+		if seen[n.Cluster] == nil {
+			seen[n.Cluster] = map[string]bool{}
+		}
+		seen[n.Cluster][n.Region] = true
+	}
+	out := map[string]string{}
+	for cl, regions := range seen {
+		for r := range regions {
+			if len(regions) == 1 && r != "" {
+				out[cl] = r
+			}
+		}
+	}
+	maps.Copy(out, s.e.opts.ClusterRegions)
+	return out
 }

@@ -24,9 +24,10 @@ func FromConfig(c *config.Cost, up config.Upstreams, tn *tenancy.Tenancy, transp
 	if err != nil {
 		return nil, err
 	}
-	src := source.New(source.Options{URL: u, Transport: transport, OrgID: up.PrometheusOrgID, Cluster: c.Cluster, Prices: cat, Logger: logger})
+	src := source.New(source.Options{URL: u, Transport: transport, OrgID: up.PrometheusOrgID, Cluster: c.Cluster, ClusterLabel: c.ClusterLabel, Prices: cat, Logger: logger})
 	return New(Options{Source: src, Tenancy: tn, SharedNamespaces: c.SharedNamespaces, OverheadMonthly: c.SharedOverheadMonthly,
-		Currency: c.Currency, MaxQuerySteps: c.MaxQuerySteps, MaxConcurrentPerTenant: c.MaxConcurrentPerTenant, Logger: logger}), nil
+		Currency: c.Currency, MaxQuerySteps: c.MaxQuerySteps, MaxConcurrentPerTenant: c.MaxConcurrentPerTenant,
+		Clusters: c.Clusters, ClusterRegions: c.ClusterRegions, Logger: logger}), nil
 }
 
 // Catalogue builds the price catalogue of a cost section.

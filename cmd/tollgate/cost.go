@@ -155,6 +155,12 @@ func runCostReport(cmd *cobra.Command, f *costReportFlags) error {
 	if err := report.Write(out, f.format, res); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
+	if f.format != "table" {
+		// The table prints them itself; CSV and FOCUS have no place for them.
+		for _, w := range res.Warnings {
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+		}
+	}
 	return nil
 }
 

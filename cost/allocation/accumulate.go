@@ -23,6 +23,7 @@ package allocation
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -106,8 +107,12 @@ type Accumulator struct {
 	setLen  time.Duration
 	lastEnd time.Time
 
-	nodes          []Node
-	nodeIndex      map[string]int32
+	nodes     []Node
+	nodeIndex map[nodeKey]int32
+	// Clusters in the order first seen, and each node's index into them:
+	// idle and shared costs stay within their cluster.
+	clusters       []string
+	nodeCluster    []int32
 	containers     []Container
 	containerNode  []int32
 	containerIndex map[Container]int32
@@ -146,6 +151,9 @@ type rec struct {
 	listCost        float64
 }
 
+// nodeKey names a node: node names are unique within a cluster only.
+type nodeKey struct{ cluster, name string }
+
 type nodeTotals struct {
 	hours    float64
 	capacity resources // core-hours, byte-hours, GPU-hours
@@ -157,7 +165,7 @@ type nodeTotals struct {
 // NewAccumulator starts a window at start, cut into sets of setLength (0:
 // one set for the whole window).
 func NewAccumulator(start time.Time, setLength time.Duration) *Accumulator {
-	return &Accumulator{start: start, setLen: setLength, lastEnd: start, nodeIndex: map[string]int32{}, containerIndex: map[Container]int32{}}
+	return &Accumulator{start: start, setLen: setLength, lastEnd: start, nodeIndex: map[nodeKey]int32{}, containerIndex: map[Container]int32{}}
 }
 
 // AddNode registers a node, or updates its prices if it is known, and
@@ -166,13 +174,20 @@ func (a *Accumulator) AddNode(n Node) int32 {
 	if n.ListFactor == 0 {
 		n.ListFactor = 1
 	}
-	if i, ok := a.nodeIndex[n.Name]; ok {
+	k := nodeKey{n.Cluster, n.Name}
+	if i, ok := a.nodeIndex[k]; ok {
 		a.nodes[i] = n
 		return i
 	}
 	i := int32(len(a.nodes))
 	a.nodes = append(a.nodes, n)
-	a.nodeIndex[n.Name] = i
+	a.nodeIndex[k] = i
+	ci := int32(slices.Index(a.clusters, n.Cluster))
+	if ci < 0 {
+		ci = int32(len(a.clusters))
+		a.clusters = append(a.clusters, n.Cluster)
+	}
+	a.nodeCluster = append(a.nodeCluster, ci)
 	return i
 }
 
@@ -183,7 +198,7 @@ func (a *Accumulator) AddContainer(c Container) int32 {
 	if i, ok := a.containerIndex[c]; ok {
 		return i
 	}
-	n, ok := a.nodeIndex[c.Node]
+	n, ok := a.nodeIndex[nodeKey{c.Cluster, c.Node}]
 	if !ok {
 		n = a.AddNode(Node{Name: c.Node, Cluster: c.Cluster, PriceSource: "unknown node"})
 	}
@@ -390,8 +405,12 @@ func (a *Accumulator) TotalNodeCost() float64 {
 // Containers returns the registered containers.
 func (a *Accumulator) Containers() []Container { return a.containers }
 
-// HasNode reports whether a node of that name is registered.
-func (a *Accumulator) HasNode(name string) bool {
-	_, ok := a.nodeIndex[name]
+// HasNode reports whether a node of that name is registered in a cluster.
+func (a *Accumulator) HasNode(cluster, name string) bool {
+	_, ok := a.nodeIndex[nodeKey{cluster, name}]
 	return ok
 }
+
+// Clusters returns the clusters of the registered nodes, in the order
+// first seen.
+func (a *Accumulator) Clusters() []string { return slices.Clone(a.clusters) }

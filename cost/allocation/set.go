@@ -32,13 +32,16 @@ func (a *Accumulator) Allocate(opts Options) ([]Set, error) {
 // labels among those properties, whether its namespace is shared, and
 // whether the caller may see it.
 type plan struct {
-	opts    Options
-	byNode  bool     // aggregating by node: idle entries are per node
-	names   []string // group names, by group index
-	group   []int32
-	labels  []map[string]string
-	shared  []bool
-	visible []bool
+	opts   Options
+	byNode bool // aggregating by node: idle entries are per node
+	// byCluster: aggregating by cluster over several clusters, idle
+	// entries are per cluster (<cluster>/__idle__), as in OpenCost.
+	byCluster bool
+	names     []string // group names, by group index
+	group     []int32
+	labels    []map[string]string
+	shared    []bool
+	visible   []bool
 }
 
 func (a *Accumulator) newPlan(opts Options) plan {
@@ -47,7 +50,7 @@ func (a *Accumulator) newPlan(opts Options) plan {
 		agg = defaultAggregate
 	}
 	n := len(a.containers)
-	p := plan{opts: opts, byNode: slices.Contains(agg, "node"), group: make([]int32, n),
+	p := plan{opts: opts, byNode: slices.Contains(agg, "node"), byCluster: slices.Contains(agg, "cluster") && len(a.clusters) > 1, group: make([]int32, n),
 		labels: make([]map[string]string, n), shared: make([]bool, n), visible: make([]bool, n)}
 	index := map[string]int32{}
 	vals := make([]string, len(agg))
@@ -114,17 +117,19 @@ type setAllocation struct {
 	a *Accumulator
 	p *plan
 	s *set
-	// Idle scopes: one per node (idleByNode), or one for the cluster.
+	// Idle scopes: one per node (idleByNode), or one per cluster.
 	pool []resources // idle cost per scope
 	den  []resources // allocated cost per scope
 	// By record: the container's own allocation, and its share of its
 	// scope's idle, weighted by cost.
 	allocs []Allocation
 	idleOf []resources
-	// The cost of the shared namespaces plus the overhead, at effective
-	// and list prices, and whether anyone receives it.
-	sharePool, shareList float64
-	receivers            bool
+	// Per cluster: the cost of its shared namespaces plus its part of the
+	// overhead, at effective and list prices, and whether anyone in the
+	// cluster receives it. Shared namespaces are shared within their
+	// cluster only.
+	sharePool, shareList []float64
+	receivers            []bool
 	groups               map[string]*Allocation
 }
 
@@ -137,8 +142,10 @@ func (a *Accumulator) allocateSet(s *set, p *plan) Set {
 	w.aggregate()
 	if p.opts.Visible == nil {
 		w.addIdleEntries()
-		if w.sharePool > 0 && !w.receivers {
-			w.get(Shared).add(&Allocation{Start: s.start, End: s.end, SharedCost: w.sharePool, ListCost: w.shareList})
+		for cl := range w.sharePool {
+			if w.sharePool[cl] > 0 && !w.receivers[cl] {
+				w.get(Shared).add(&Allocation{Start: s.start, End: s.end, SharedCost: w.sharePool[cl], ListCost: w.shareList[cl]})
+			}
 		}
 	}
 	out := Set{Start: s.start, End: s.end}
@@ -149,13 +156,24 @@ func (a *Accumulator) allocateSet(s *set, p *plan) Set {
 	return out
 }
 
-// scope is the idle scope of a node.
+// scope is the idle scope of a node: itself, or its cluster.
 func (w *setAllocation) scope(node int32) int32 {
 	if w.p.opts.IdleByNode {
 		return node
 	}
-	return 0
+	return w.a.nodeCluster[node]
 }
+
+// scopeCluster is the cluster of an idle scope.
+func (w *setAllocation) scopeCluster(sc int) int32 {
+	if w.p.opts.IdleByNode {
+		return w.a.nodeCluster[sc]
+	}
+	return int32(sc)
+}
+
+// clusterOf is the cluster of a container.
+func (w *setAllocation) clusterOf(c int32) int32 { return w.a.nodeCluster[w.a.containerNode[c]] }
 
 // get returns the group of that name, created empty if need be.
 func (w *setAllocation) get(name string) *Allocation {
@@ -169,7 +187,7 @@ func (w *setAllocation) get(name string) *Allocation {
 
 // idlePools sums, per idle scope, the idle cost and the allocated cost.
 func (w *setAllocation) idlePools() {
-	scopes := 1
+	scopes := max(1, len(w.a.clusters))
 	if w.p.opts.IdleByNode {
 		scopes = len(w.s.nodes)
 	}
@@ -233,77 +251,107 @@ func (w *setAllocation) spreadIdleList() {
 		return
 	}
 	idleCost, idleList := w.a.idleList(w.s)
-	if idleCost > 0 {
-		for i := range w.allocs {
-			w.allocs[i].ListCost += w.allocs[i].IdleCost() * idleList / idleCost
+	for i := range w.allocs {
+		cl := w.clusterOf(w.s.recs[i].container)
+		if idleCost[cl] > 0 {
+			w.allocs[i].ListCost += w.allocs[i].IdleCost() * idleList[cl] / idleCost[cl]
 		}
 	}
 }
 
-// receivers are the groups that receive shared cost in a set: per group
-// index, their total cost and number of containers, and how many there
-// are.
+// receivers are the groups that receive shared cost in a set, per
+// cluster: indexed by cluster × groups + group, their total cost and
+// number of containers, and per cluster how many there are.
 type receivers struct {
+	groups  int
 	total   []float64
 	count   []int32
-	present int
+	present []int
 }
 
-// shareCosts pools the shared namespaces' cost with the overhead and
-// splits the pool over the receiving groups. Without anyone to receive
-// it, a shared namespace keeps its cost and the overhead stays in
-// __shared__.
+// shareCosts pools, per cluster, the shared namespaces' cost with the
+// cluster's part of the overhead and splits the pool over the cluster's
+// receiving groups. Without anyone to receive it, a shared namespace
+// keeps its cost and the overhead stays in __shared__.
 func (w *setAllocation) shareCosts() {
-	overhead := w.p.opts.SharedHourlyCost * w.s.end.Sub(w.s.start).Hours()
-	w.sharePool, w.shareList = overhead, overhead
-	g, receiving := w.findReceivers()
-	sumT := receiversTotal(receiving, w.pool, w.den, w.p.opts.ShareIdle)
-	w.receivers = g.present > 0 && (w.p.opts.ShareSplit == SplitEven || sumT > 0)
-	if !w.receivers {
-		w.sharePool, w.shareList = overhead, overhead
-		return
-	}
-	if w.sharePool == 0 {
-		return
+	nc := max(1, len(w.a.clusters))
+	overhead := w.overheads(nc)
+	w.sharePool, w.shareList, w.receivers = slices.Clone(overhead), slices.Clone(overhead), make([]bool, nc)
+	g, receiving := w.findReceivers(nc)
+	sumT := w.receiversTotal(receiving, nc)
+	for cl := range nc {
+		w.receivers[cl] = g.present[cl] > 0 && (w.p.opts.ShareSplit == SplitEven || sumT[cl] > 0)
+		if !w.receivers[cl] {
+			w.sharePool[cl], w.shareList[cl] = overhead[cl], overhead[cl]
+		}
 	}
 	for i := range w.s.recs {
 		c := w.s.recs[i].container
-		if w.p.shared[c] {
+		cl := w.clusterOf(c)
+		if w.p.shared[c] || !w.receivers[cl] || w.sharePool[cl] == 0 {
 			continue
 		}
-		gi := w.p.group[c]
+		gi := int(cl)*g.groups + int(w.p.group[c])
 		t := w.allocs[i].TotalCost()
 		var wt float64
 		if w.p.opts.ShareSplit == SplitEven {
-			wt = 1 / float64(g.present)
+			wt = 1 / float64(g.present[cl])
 			if g.total[gi] > 0 {
 				wt *= t / g.total[gi]
 			} else {
 				wt /= float64(g.count[gi])
 			}
 		} else {
-			wt = t / sumT
+			wt = t / sumT[cl]
 		}
-		w.allocs[i].SharedCost = w.sharePool * wt
-		w.allocs[i].ListCost += w.shareList * wt
+		w.allocs[i].SharedCost = w.sharePool[cl] * wt
+		w.allocs[i].ListCost += w.shareList[cl] * wt
 	}
 }
 
-// findReceivers adds the shared namespaces' cost to the pool and returns
-// the other groups, with their cost per idle scope.
-func (w *setAllocation) findReceivers() (receivers, []resources) {
-	g := receivers{total: make([]float64, len(w.p.names)), count: make([]int32, len(w.p.names))}
+// overheads splits the fixed overhead of the set over the clusters in
+// proportion to their nodes' cost; one cluster gets all of it.
+func (w *setAllocation) overheads(nc int) []float64 {
+	overhead := w.p.opts.SharedHourlyCost * w.s.end.Sub(w.s.start).Hours()
+	out := make([]float64, nc)
+	if nc == 1 {
+		out[0] = overhead
+		return out
+	}
+	costs := make([]float64, nc)
+	var total float64
+	for n := range w.s.nodes {
+		c := w.s.nodes[n].cost.Sum()
+		costs[w.a.nodeCluster[n]] += c
+		total += c
+	}
+	if total <= 0 {
+		out[0] = overhead
+		return out
+	}
+	for cl := range out {
+		out[cl] = overhead * costs[cl] / total
+	}
+	return out
+}
+
+// findReceivers adds the shared namespaces' cost to their cluster's pool
+// and returns the other groups, with their cost per idle scope.
+func (w *setAllocation) findReceivers(nc int) (receivers, []resources) {
+	ng := len(w.p.names)
+	g := receivers{groups: ng, total: make([]float64, nc*ng), count: make([]int32, nc*ng), present: make([]int, nc)}
 	receiving := make([]resources, len(w.pool))
 	for i := range w.s.recs {
 		c := w.s.recs[i].container
+		cl := w.clusterOf(c)
 		if w.p.shared[c] {
-			w.sharePool += w.allocs[i].TotalCost()
-			w.shareList += w.allocs[i].ListCost
+			w.sharePool[cl] += w.allocs[i].TotalCost()
+			w.shareList[cl] += w.allocs[i].ListCost
 			continue
 		}
-		gi := w.p.group[c]
+		gi := int(cl)*ng + int(w.p.group[c])
 		if g.count[gi] == 0 {
-			g.present++
+			g.present[cl]++
 		}
 		g.total[gi] += w.allocs[i].TotalCost()
 		g.count[gi]++
@@ -312,19 +360,20 @@ func (w *setAllocation) findReceivers() (receivers, []resources) {
 	return g, receiving
 }
 
-// receiversTotal is the total cost of the groups that receive shared
-// cost, the denominator of every weighted share. It is the sum of their
-// TotalCost, computed from per-scope sums instead, so that it depends on
-// how much was allocated and not on who was allocated it, down to the last
-// bit of floating point: a tenant's weighted sharedCost must not move when
-// usage moves between other tenants (FuzzTenantScope).
-func receiversTotal(receiving, pool, den []resources, shareIdle bool) float64 {
-	var sum float64
+// receiversTotal is, per cluster, the total cost of the groups that
+// receive shared cost, the denominator of every weighted share. It is the
+// sum of their TotalCost, computed from per-scope sums instead, so that
+// it depends on how much was allocated and not on who was allocated it,
+// down to the last bit of floating point: a tenant's weighted sharedCost
+// must not move when usage moves between other tenants (FuzzTenantScope).
+func (w *setAllocation) receiversTotal(receiving []resources, nc int) []float64 {
+	sum := make([]float64, nc)
 	for sc := range receiving {
+		cl := w.scopeCluster(sc)
 		for k := range 3 {
-			sum += receiving[sc][k]
-			if shareIdle && den[sc][k] > 0 {
-				sum += pool[sc][k] * receiving[sc][k] / den[sc][k]
+			sum[cl] += receiving[sc][k]
+			if w.p.opts.ShareIdle && w.den[sc][k] > 0 {
+				sum[cl] += w.pool[sc][k] * receiving[sc][k] / w.den[sc][k]
 			}
 		}
 	}
@@ -339,7 +388,7 @@ func (w *setAllocation) aggregate() {
 	ownIdle := opts.Visible != nil && !opts.ShareIdle && opts.IncludeIdle
 	for i := range w.s.recs {
 		c := w.s.recs[i].container
-		if !w.p.visible[c] || (w.p.shared[c] && w.receivers) {
+		if !w.p.visible[c] || (w.p.shared[c] && w.receivers[w.clusterOf(c)]) {
 			continue
 		}
 		w.get(w.p.names[w.p.group[c]]).add(&w.allocs[i])
@@ -355,10 +404,14 @@ func (w *setAllocation) aggregate() {
 
 // idleName names an idle entry: per node when aggregating by node.
 func (w *setAllocation) idleName(cluster, node string) (string, Properties) {
-	if w.p.byNode {
-		return node + "/" + Idle, Properties{Cluster: cluster, Node: node}
+	prefix := ""
+	if w.p.byCluster {
+		prefix = cluster + "/"
 	}
-	return Idle, Properties{Cluster: cluster}
+	if w.p.byNode {
+		return prefix + node + "/" + Idle, Properties{Cluster: cluster, Node: node}
+	}
+	return prefix + Idle, Properties{Cluster: cluster}
 }
 
 // idleEntry is an idle allocation of cost idle and unallocated
@@ -371,13 +424,15 @@ func idleEntry(name string, props Properties, start, end time.Time, idle, qty re
 		ListCost: idle.Sum() * lf}
 }
 
-// idleList returns the idle cost of a set and its list price.
-func (a *Accumulator) idleList(s *set) (cost, list float64) {
+// idleList returns the idle cost of a set and its list price, per cluster.
+func (a *Accumulator) idleList(s *set) (cost, list []float64) {
+	cost, list = make([]float64, len(a.clusters)), make([]float64, len(a.clusters))
 	for n := range s.nodes {
 		nt := &s.nodes[n]
 		c := nt.cost.Sum() - nt.alloc[cpuR] - nt.alloc[ramR] - nt.alloc[gpuR]
-		cost += c
-		list += c * a.nodes[n].ListFactor
+		cl := a.nodeCluster[n]
+		cost[cl] += c
+		list[cl] += c * a.nodes[n].ListFactor
 	}
 	return cost, list
 }

@@ -206,9 +206,13 @@ func (c *Collector) byNode(snap *cost.Snapshot, q cost.Query, g *gauges) error {
 			t.cpu, t.ram, t.gpu = t.cpu+cpu, t.ram+ram, t.gpu+gpu
 		}
 	}
+	// The gauges have no cluster label: nodes of the same name in two
+	// clusters are summed, by name, into one gauge (the first one's type),
+	// since a second gauge of the same labels would fail the scrape.
 	for _, n := range res.Nodes {
 		if t := totals[n.Name]; t != nil {
 			g.add(c.node, t.cpu, t.ram, t.gpu, n.Name, n.InstanceType, n.CapacityType)
+			delete(totals, n.Name)
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ var focusColumns = []string{
 	"ServiceCategory", "ServiceName",
 	// Conditional and recommended.
 	"ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "ResourceId", "ResourceName", "ResourceType", "SubAccountId", "SubAccountName", "Tags",
+	"RegionId", "RegionName",
 	// Tollgate's.
 	"x_Cluster", "x_Namespace", "x_Tenant", "x_Team", "x_CostCenter", "x_Node", "x_Resource", "x_IdleCost", "x_SharedCost", "x_Efficiency",
 }
@@ -31,6 +32,11 @@ var focusColumns = []string{
 // EffectiveCost = ContractedCost is the allocated cost; ListCost is the same
 // at list prices, before the configured discounts (split over the row's
 // components in proportion to their cost).
+//
+// Each cluster is a sub-account (SubAccountId and SubAccountName), in its
+// region (RegionId and RegionName, from Result.Regions), so that a
+// chargeback spanning clusters splits by cluster as cloud bills split by
+// account.
 func FOCUS(w io.Writer, res *cost.Result) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(focusColumns); err != nil {
@@ -39,6 +45,7 @@ func FOCUS(w io.Writer, res *cost.Result) error {
 	for _, s := range res.Sets {
 		for _, a := range sorted(s) {
 			fa := newFocusAllocation(res.Currency, s, a)
+			fa.region = res.Regions[a.Properties.Cluster]
 			for _, c := range fa.components() {
 				if c.cost == 0 {
 					continue
@@ -63,6 +70,7 @@ type focusAllocation struct {
 	period, until time.Time
 	tags          string // JSON
 	total         float64
+	region        string
 }
 
 func newFocusAllocation(currency string, s allocation.Set, a *allocation.Allocation) focusAllocation {
@@ -127,7 +135,8 @@ func (fa focusAllocation) row(c focusComponent) []string {
 		"Usage", "", text(desc), s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339), money(c.cost),
 		money(c.cost), "Tollgate", money(list), num(c.qty), c.unit, text("Kubernetes cluster " + p.Cluster), "Tollgate",
 		"Compute", "Kubernetes",
-		"Usage-Based", num(c.qty), c.unit, text(a.Name), text(a.Name), "Kubernetes allocation", text(p.Namespace), text(p.Tenant), text(fa.tags),
+		"Usage-Based", num(c.qty), c.unit, text(a.Name), text(a.Name), "Kubernetes allocation", text(p.Cluster), text(p.Cluster), text(fa.tags),
+		text(fa.region), text(fa.region),
 		text(p.Cluster), text(p.Namespace), text(p.Tenant), text(p.Team), text(p.CostCenter), text(p.Node), c.resource, money(c.idle), money(map[bool]float64{true: c.cost}[c.resource == "shared"]), c.efficiency,
 	}
 }

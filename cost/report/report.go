@@ -140,11 +140,14 @@ type Response struct {
 	Code   int                     `json:"code"`
 	Status string                  `json:"status"`
 	Data   []map[string]Allocation `json:"data"`
+	// Warnings, as Prometheus gives them: what the figures lack, such as
+	// an expected cluster (cost.clusters) without data.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // JSON writes the OpenCost response.
 func JSON(w io.Writer, res *cost.Result) error {
-	r := Response{Code: 200, Status: "success", Data: make([]map[string]Allocation, 0, len(res.Sets))}
+	r := Response{Code: 200, Status: "success", Data: make([]map[string]Allocation, 0, len(res.Sets)), Warnings: res.Warnings}
 	for _, s := range res.Sets {
 		m := make(map[string]Allocation, len(s.Allocations))
 		for _, a := range s.Allocations {
@@ -251,8 +254,11 @@ func Table(w io.Writer, res *cost.Result) error {
 	if agg == "" {
 		agg = strings.Join(allocation.DefaultAggregate(), "/")
 	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintln(bw, "WARNING: "+warning)
+	}
 	for i, s := range res.Sets {
-		if i > 0 {
+		if i > 0 || len(res.Warnings) > 0 {
 			fmt.Fprintln(bw)
 		}
 		fmt.Fprintf(bw, "%s to %s, by %s, %s\n", s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339), agg, res.Currency)

@@ -65,10 +65,10 @@ func (p *Prometheus) loadChunk(ctx context.Context, acc *allocation.Accumulator,
 		return err
 	}
 	res.addLabels(labels)
-	nodes := p.addNodes(acc, res.nodes(c))
-	pods := res.pods()
+	nodes := p.addNodes(acc, res.nodes(c, p.clusterOf))
+	pods := res.pods(p.clusterOf)
 	p.addUnseenNodes(acc, pods)
-	ctrs := p.addContainers(acc, res.containers(c), pods)
+	ctrs := p.addContainers(acc, res.containers(c, p.clusterOf), pods)
 	return addSteps(acc, c, nodes, ctrs)
 }
 
@@ -123,19 +123,23 @@ type nodeData struct {
 	labels                 map[string]string
 }
 
-// nodes reads the nodes' series.
-func (res results) nodes(c chunk) map[string]*nodeData {
-	nodes := map[string]*nodeData{}
-	node := func(name string) *nodeData {
-		d := nodes[name]
+// nodeKey names a node within its cluster.
+type nodeKey struct{ cluster, name string }
+
+// nodes reads the nodes' series, by cluster and name.
+func (res results) nodes(c chunk, clusterOf func(map[string]string) string) map[nodeKey]*nodeData {
+	nodes := map[nodeKey]*nodeData{}
+	get := func(m map[string]string) *nodeData {
+		k := nodeKey{clusterOf(m), m["node"]}
+		d := nodes[k]
 		if d == nil {
 			d = &nodeData{}
-			nodes[name] = d
+			nodes[k] = d
 		}
 		return d
 	}
 	for _, s := range res[qNodeCapacity] {
-		d := node(s.Metric["node"])
+		d := get(s.Metric)
 		pts := c.points(s)
 		switch s.Metric["resource"] {
 		case "cpu":
@@ -147,10 +151,10 @@ func (res results) nodes(c chunk) map[string]*nodeData {
 		}
 	}
 	for _, s := range res[qNodeRunning] {
-		node(s.Metric["node"]).running = c.points(s)
+		get(s.Metric).running = c.points(s)
 	}
 	for _, s := range res[qNodeLabels] {
-		node(s.Metric["node"]).labels = s.Metric
+		get(s.Metric).labels = s.Metric
 	}
 	return nodes
 }
@@ -163,10 +167,10 @@ type sampledNode struct {
 
 // addNodes prices the nodes from their latest labels and capacity in the
 // chunk and registers them.
-func (p *Prometheus) addNodes(acc *allocation.Accumulator, nodes map[string]*nodeData) []sampledNode {
+func (p *Prometheus) addNodes(acc *allocation.Accumulator, nodes map[nodeKey]*nodeData) []sampledNode {
 	var out []sampledNode
-	for name, d := range nodes {
-		if name == "" {
+	for k, d := range nodes {
+		if k.name == "" {
 			continue
 		}
 		spec := pricing.Spec{InstanceType: first(d.labels, instanceTypeLabels), Region: first(d.labels, regionLabels)}
@@ -178,7 +182,7 @@ func (p *Prometheus) addNodes(acc *allocation.Accumulator, nodes map[string]*nod
 		if spec.Spot {
 			capacity = "spot"
 		}
-		idx := acc.AddNode(allocation.Node{Name: name, Cluster: p.opts.Cluster, InstanceType: spec.InstanceType, Region: spec.Region,
+		idx := acc.AddNode(allocation.Node{Name: k.name, Cluster: k.cluster, InstanceType: spec.InstanceType, Region: spec.Region,
 			CapacityType: capacity, Provider: price.Provider, PriceSource: price.Source, CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: price.ListFactor})
 		out = append(out, sampledNode{idx, d})
 	}
@@ -186,28 +190,30 @@ func (p *Prometheus) addNodes(acc *allocation.Accumulator, nodes map[string]*nod
 }
 
 // podData is where a pod ran and what it is charged to.
-type podData struct{ node, kind, controller string }
+type podData struct{ cluster, node, kind, controller string }
 
 // pods reads the pods' nodes and controllers, by "namespace/pod". A
 // Deployment's pods are created by one ReplicaSet per rollout; they are
 // charged to the Deployment, as OpenCost does, so that a rollout does not
-// start a new controller row.
-func (res results) pods() map[string]podData {
-	owners := map[string][2]string{}
+// start a new controller row. Keys are "cluster/namespace/pod": the same
+// namespace and pod names in two clusters are two pods.
+func (res results) pods(clusterOf func(map[string]string) string) map[[3]string]podData {
+	owners := map[[3]string][2]string{}
 	for _, s := range res[qReplicaSets] {
 		m := s.Metric
 		if m["owner_kind"] != "" && m["owner_kind"] != "<none>" && m["owner_name"] != "" && m["owner_name"] != "<none>" {
-			owners[m["namespace"]+"/"+m["replicaset"]] = [2]string{strings.ToLower(m["owner_kind"]), m["owner_name"]}
+			owners[[3]string{clusterOf(m), m["namespace"], m["replicaset"]}] = [2]string{strings.ToLower(m["owner_kind"]), m["owner_name"]}
 		}
 	}
-	pods := map[string]podData{}
+	pods := map[[3]string]podData{}
 	for _, s := range res[qPodInfo] {
 		m := s.Metric
-		pd := podData{node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
-		if o, ok := owners[m["namespace"]+"/"+pd.controller]; ok && pd.kind == "replicaset" {
+		cl := clusterOf(m)
+		pd := podData{cluster: cl, node: m["node"], kind: strings.ToLower(m["created_by_kind"]), controller: m["created_by_name"]}
+		if o, ok := owners[[3]string{cl, m["namespace"], pd.controller}]; ok && pd.kind == "replicaset" {
 			pd.kind, pd.controller = o[0], o[1]
 		}
-		pods[m["namespace"]+"/"+m["pod"]] = pd
+		pods[[3]string{cl, m["namespace"], m["pod"]}] = pd
 	}
 	return pods
 }
@@ -215,11 +221,11 @@ func (res results) pods() map[string]podData {
 // addUnseenNodes registers the nodes pods ran on that kube-state-metrics
 // says nothing about, at the default prices: such a node then costs what
 // was allocated on it.
-func (p *Prometheus) addUnseenNodes(acc *allocation.Accumulator, pods map[string]podData) {
+func (p *Prometheus) addUnseenNodes(acc *allocation.Accumulator, pods map[[3]string]podData) {
 	for _, pd := range pods {
-		if pd.node != "" && !acc.HasNode(pd.node) {
+		if pd.node != "" && !acc.HasNode(pd.cluster, pd.node) {
 			price := p.opts.Prices.Price(pricing.Spec{})
-			acc.AddNode(allocation.Node{Name: pd.node, Cluster: p.opts.Cluster, CapacityType: "on_demand", PriceSource: "default prices (no kube_node_* series)",
+			acc.AddNode(allocation.Node{Name: pd.node, Cluster: pd.cluster, CapacityType: "on_demand", PriceSource: "default prices (no kube_node_* series)",
 				CPUPrice: price.CPU, RAMPrice: price.RAM, GPUPrice: price.GPU, ListFactor: 1})
 		}
 	}
@@ -230,11 +236,12 @@ type ctrData struct {
 	running, cpuReq, ramReq, gpuReq, cpuUse, ramUse []float64
 }
 
-// containers reads the containers' series, by namespace, pod and name.
-func (res results) containers(c chunk) map[[3]string]*ctrData {
-	ctrs := map[[3]string]*ctrData{}
+// containers reads the containers' series, by cluster, namespace, pod
+// and name.
+func (res results) containers(c chunk, clusterOf func(map[string]string) string) map[[4]string]*ctrData {
+	ctrs := map[[4]string]*ctrData{}
 	get := func(m map[string]string) *ctrData {
-		k := [3]string{m["namespace"], m["pod"], m["container"]}
+		k := [4]string{clusterOf(m), m["namespace"], m["pod"], m["container"]}
 		d := ctrs[k]
 		if d == nil {
 			d = &ctrData{}
@@ -272,14 +279,14 @@ type sampledContainer struct {
 }
 
 // addContainers registers the containers that ran in the chunk.
-func (p *Prometheus) addContainers(acc *allocation.Accumulator, ctrs map[[3]string]*ctrData, pods map[string]podData) []sampledContainer {
+func (p *Prometheus) addContainers(acc *allocation.Accumulator, ctrs map[[4]string]*ctrData, pods map[[3]string]podData) []sampledContainer {
 	var out []sampledContainer
 	for k, d := range ctrs {
 		if d.running == nil {
 			continue // usage without a running container (or the reverse) has no time to charge
 		}
-		pd := pods[k[0]+"/"+k[1]]
-		idx := acc.AddContainer(allocation.Container{Cluster: p.opts.Cluster, Node: pd.node, Namespace: k[0], Pod: k[1], Container: k[2],
+		pd := pods[[3]string{k[0], k[1], k[2]}]
+		idx := acc.AddContainer(allocation.Container{Cluster: k[0], Node: pd.node, Namespace: k[1], Pod: k[2], Container: k[3],
 			Controller: pd.controller, ControllerKind: pd.kind})
 		out = append(out, sampledContainer{idx, d})
 	}

@@ -28,8 +28,12 @@ type Options struct {
 	Transport http.RoundTripper
 	// OrgID, when set, is sent as X-Scope-OrgID (Mimir, Cortex).
 	OrgID string
-	// Cluster names the cluster in allocations.
+	// Cluster names the cluster of series without ClusterLabel: today's
+	// single-cluster behaviour.
 	Cluster string
+	// ClusterLabel is the label that names a series' cluster in a backend
+	// holding several clusters (Thanos, Mimir); "" means "cluster".
+	ClusterLabel string
 	// Prices prices the nodes.
 	Prices *pricing.Catalogue
 	// ChunkSteps caps the steps of one range query (default: a day's worth).
@@ -50,6 +54,9 @@ func New(opts Options) *Prometheus {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ClusterLabel == "" {
+		opts.ClusterLabel = DefaultClusterLabel
 	}
 	api := promapi.New(promapi.Options{URL: opts.URL, Client: &http.Client{Transport: opts.Transport}, OrgID: opts.OrgID,
 		// An answer holds every container of the cluster for a chunk of
@@ -102,24 +109,46 @@ const (
 // NamedQuery is one PromQL query the source sends for every chunk.
 type NamedQuery struct{ Name, PromQL string }
 
-// Queries returns every query sent for a resolution, evaluated with
-// query_range at step = resolution, each point covering the step before it.
+// DefaultClusterLabel is the label naming a series' cluster unless
+// configured otherwise (cost.cluster_label).
+const DefaultClusterLabel = "cluster"
+
+// Queries returns every query sent for a resolution, with the default
+// cluster label.
 func Queries(resolution time.Duration) []NamedQuery {
-	r, s := promDuration(resolution), promDuration(SubqueryStep(resolution))
-	nodeLabels := strings.Join(append(append(append([]string{"node"}, instanceTypeLabels...), regionLabels...), capacityTypeLabels...), ", ")
+	return QueriesFor(resolution, DefaultClusterLabel)
+}
+
+// QueriesFor returns every query sent for a resolution, evaluated with
+// query_range at step = resolution, each point covering the step before
+// it. Every aggregation keeps the cluster label, so that a backend holding
+// several clusters answers per cluster; a series without it keeps an
+// empty one.
+func QueriesFor(resolution time.Duration, clusterLabel string) []NamedQuery {
+	r, s, c := promDuration(resolution), promDuration(SubqueryStep(resolution)), clusterLabel
+	nodeLabels := strings.Join(append(append(append([]string{c, "node"}, instanceTypeLabels...), regionLabels...), capacityTypeLabels...), ", ")
 	return []NamedQuery{
-		{qNodeCapacity, `max by (node, resource) (avg_over_time(kube_node_status_capacity{resource=~"cpu|memory|nvidia_com_gpu"}[` + r + `]))`},
-		{qNodeRunning, `count_over_time((max by (node) (kube_node_status_capacity{resource="cpu"}))[` + r + `:` + s + `])`},
+		{qNodeCapacity, `max by (` + c + `, node, resource) (avg_over_time(kube_node_status_capacity{resource=~"cpu|memory|nvidia_com_gpu"}[` + r + `]))`},
+		{qNodeRunning, `count_over_time((max by (` + c + `, node) (kube_node_status_capacity{resource="cpu"}))[` + r + `:` + s + `])`},
 		{qNodeLabels, `max by (` + nodeLabels + `) (max_over_time(kube_node_labels[` + r + `]))`},
-		{qPodInfo, `max by (namespace, pod, node, created_by_kind, created_by_name) (max_over_time(kube_pod_info[` + r + `]))`},
-		{qRunning, `count_over_time((max by (namespace, pod, container) (kube_pod_container_status_running) == 1)[` + r + `:` + s + `])`},
-		{qRequests, `sum by (namespace, pod, container, resource) (avg_over_time(kube_pod_container_resource_requests{resource=~"cpu|memory|nvidia_com_gpu"}[` + r + `]))`},
-		{qCPUUsage, `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!="", container!="POD"}[` + r + `]))`},
-		{qRAMUsage, `sum by (namespace, pod, container) (avg_over_time(container_memory_working_set_bytes{container!="", container!="POD"}[` + r + `]))`},
+		{qPodInfo, `max by (` + c + `, namespace, pod, node, created_by_kind, created_by_name) (max_over_time(kube_pod_info[` + r + `]))`},
+		{qRunning, `count_over_time((max by (` + c + `, namespace, pod, container) (kube_pod_container_status_running) == 1)[` + r + `:` + s + `])`},
+		{qRequests, `sum by (` + c + `, namespace, pod, container, resource) (avg_over_time(kube_pod_container_resource_requests{resource=~"cpu|memory|nvidia_com_gpu"}[` + r + `]))`},
+		{qCPUUsage, `sum by (` + c + `, namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!="", container!="POD"}[` + r + `]))`},
+		{qRAMUsage, `sum by (` + c + `, namespace, pod, container) (avg_over_time(container_memory_working_set_bytes{container!="", container!="POD"}[` + r + `]))`},
 		{qNSLabels, `max_over_time(kube_namespace_labels[` + r + `])`},
 		{qPodLabels, `max_over_time(kube_pod_labels[` + r + `])`},
-		{qReplicaSets, `max by (namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner[` + r + `]))`},
+		{qReplicaSets, `max by (` + c + `, namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner[` + r + `]))`},
 	}
+}
+
+// clusterOf is the cluster a series belongs to: its cluster label, or the
+// configured cluster.
+func (p *Prometheus) clusterOf(m map[string]string) string {
+	if c := m[p.opts.ClusterLabel]; c != "" {
+		return c
+	}
+	return p.opts.Cluster
 }
 
 func promDuration(d time.Duration) string {
@@ -156,7 +185,7 @@ func (p *Prometheus) Load(ctx context.Context, acc *allocation.Accumulator, w Wi
 	}
 	size = min(size, 10_000) // Prometheus refuses more than 11,000 points per series
 	total := (steps + size - 1) / size
-	queries := Queries(w.Resolution)
+	queries := QueriesFor(w.Resolution, p.opts.ClusterLabel)
 	for c := 0; c < total; c++ {
 		from := c * size
 		if err := p.loadChunk(ctx, acc, newChunk(w, from, min(steps, from+size)), queries, &labels); err != nil {

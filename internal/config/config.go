@@ -94,6 +94,8 @@ type Cost struct {
 	// one tenant, admins together counting as one (default
 	// DefaultCostMaxConcurrentPerTenant); beyond it the API answers 429.
 	MaxConcurrentPerTenant int `yaml:"max_concurrent_per_tenant"`
+	// CostClusters: several clusters in one backend (cost.go).
+	CostClusters `yaml:",inline"`
 }
 
 // Defaults of the cost section's bounds.
@@ -488,6 +490,7 @@ func (c *Cost) validate() problem.List {
 	case c.MaxQuerySteps > 0 && c.MaxQuerySteps < minCostQuerySteps:
 		ps.Warn("cost.max_query_steps", fmt.Sprintf("%d steps is less than a month at the default 1h resolution (%d)", c.MaxQuerySteps, minCostQuerySteps), "the chargeback page's month views will be refused; give at least 744")
 	}
+	ps = append(ps, c.CostClusters.validate()...)
 	if c.MaxConcurrentPerTenant < 0 {
 		ps.Add("cost.max_concurrent_per_tenant", "is negative", fmt.Sprintf("leave it out for the default of %d, or give how many allocations one tenant may compute at once", DefaultCostMaxConcurrentPerTenant))
 	}

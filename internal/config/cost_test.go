@@ -66,3 +66,22 @@ func TestCostProblemsPointAtLines(t *testing.T) {
 		}
 	}
 }
+
+func TestCostClustersKeys(t *testing.T) {
+	f, _, err := Parse("t.yaml", []byte(valid+"cost:\n  cluster_label: k8s_cluster\n  clusters: [prod-eu, prod-us]\n  cluster_regions: {prod-eu: eu-west-1}\n"))
+	if err != nil || f.Cost.ClusterLabel != "k8s_cluster" || len(f.Cost.Clusters) != 2 || f.Cost.ClusterRegions["prod-eu"] != "eu-west-1" {
+		t.Fatalf("cluster keys: %v %+v", err, f.Cost)
+	}
+	if f, _, err = Parse("t.yaml", []byte(valid+"cost: {}\n")); err != nil || f.Cost.ClusterLabel != "cluster" {
+		t.Fatalf("cost.cluster_label default: %v %+v", err, f.Cost)
+	}
+	_, _, err = Parse("t.yaml", []byte(valid+"cost:\n  cluster_label: k8s.cluster\n  clusters: [prod-eu, prod-eu, a/b]\n  cluster_regions: {prod-eu: \" \"}\n"))
+	if err == nil {
+		t.Fatal("bad cluster keys accepted")
+	}
+	for _, want := range []string{"cost.cluster_label", "cost.clusters[1]", "cost.clusters[2]", "cost.cluster_regions.prod-eu"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("problems %q do not name %s", err, want)
+		}
+	}
+}
