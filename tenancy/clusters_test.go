@@ -138,3 +138,34 @@ func TestValidateClusters(t *testing.T) {
 		})
 	}
 }
+
+// The same namespace name granted to two tenants is a warning only where
+// both can read it: not when they are confined to disjoint clusters,
+// where the name means two namespaces.
+func TestSharedNamespaceWarnsOnlyWhereClustersOverlap(t *testing.T) {
+	warned := func(a, b []string) bool {
+		cfg := Config{Label: "namespace", Tenants: []TenantConfig{
+			{Name: "ledger-eu", Groups: []string{"eu"}, Namespaces: []string{"team-ledger"}, Clusters: a},
+			{Name: "ledger-us", Groups: []string{"us"}, Namespaces: []string{"team-ledger"}, Clusters: b},
+		}}
+		for _, p := range cfg.Validate() {
+			if strings.Contains(p.Msg, `namespace "team-ledger" is also granted to tenant "ledger-eu"`) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range []struct {
+		a, b []string
+		want bool
+	}{
+		{[]string{"prod-eu"}, []string{"prod-us"}, false},
+		{[]string{"prod-eu"}, []string{"prod-eu", "prod-us"}, true},
+		{nil, []string{"prod-us"}, true},
+		{nil, nil, true},
+	} {
+		if got := warned(c.a, c.b); got != c.want {
+			t.Errorf("clusters %v and %v: warned %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

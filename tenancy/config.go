@@ -110,58 +110,80 @@ func (c Config) Validate() problem.List {
 	ps = append(ps, c.AdminLimits.Validate("tenancy.admin_limits")...)
 	c.validateClusterLabel(&ps)
 	names := map[string]int{}
-	owners := map[string]string{}
-	for i, t := range c.Tenants {
-		path := fmt.Sprintf("tenancy.tenants[%d]", i)
-		switch {
-		case t.Name == "":
-			ps.Add(path+".name", "is missing", "give the tenant a short lowercase name such as \"payments\"")
-		case !tenantNameRE.MatchString(t.Name) || len(t.Name) > 63:
-			ps.Add(path+".name", fmt.Sprintf("%q is not a valid tenant name", t.Name), "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
-		default:
-			if j, dup := names[t.Name]; dup {
-				ps.Add(path+".name", fmt.Sprintf("tenant %q is already defined at tenancy.tenants[%d]", t.Name, j), "merge the two entries or rename one")
-			}
-			names[t.Name] = i
-		}
-		if len(t.Groups) == 0 {
-			ps.Add(path+".groups", "no groups are configured", "list the SSO groups whose members belong to this tenant; without any, nobody can reach it")
-		}
-		for j, g := range t.Groups {
-			if strings.TrimSpace(g) == "" || g != strings.TrimSpace(g) {
-				ps.Add(fmt.Sprintf("%s.groups[%d]", path, j), fmt.Sprintf("group %q is empty or has surrounding spaces", g), "group names are compared exactly; write the name as your identity provider sends it")
-			}
-		}
-		if len(t.Namespaces) == 0 {
-			ps.Add(path+".namespaces", "no namespaces are configured", "list the namespaces this tenant may read, e.g. [team-payments-prod] or [\"team-payments-*\"]")
-		}
-		for j, ns := range t.Namespaces {
-			nsPath := fmt.Sprintf("%s.namespaces[%d]", path, j)
-			if msg, fix := checkNamespace(ns); msg != "" {
-				ps.Add(nsPath, msg, fix)
-				continue
-			}
-			if prev, ok := owners[ns]; ok && prev != t.Name {
-				ps.Warn(nsPath, fmt.Sprintf("namespace %q is also granted to tenant %q", ns, prev), "this is allowed, but both tenants will read it; remove one entry if that is not intended")
-			}
-			owners[ns] = t.Name
-		}
-		for j, cl := range t.Clusters {
-			if msg, fix := checkCluster(cl); msg != "" {
-				ps.Add(fmt.Sprintf("%s.clusters[%d]", path, j), msg, fix)
-			}
-		}
-		if t.LokiOrgID != "" {
-			if msg := checkOrgID(t.LokiOrgID); msg != "" {
-				ps.Add(path+".loki_org_id", msg, "use letters, digits and !-_.*'(), at most 150 characters; leave it out to use the tenant name")
-			}
-		}
-		ps = append(ps, t.Limits.Validate(path+".limits")...)
-		if t.DefaultNamespace != "" && (strings.Contains(t.DefaultNamespace, "*") || !slices.Contains(t.Namespaces, t.DefaultNamespace)) {
-			ps.Add(path+".default_namespace", fmt.Sprintf("%q is not one of the tenant's namespaces (globs excluded)", t.DefaultNamespace), "name one of the exact namespaces listed in namespaces, or leave it out to refuse pushed streams without a namespace label")
-		}
+	owners := map[string]int{}
+	for i := range c.Tenants {
+		c.validateTenant(i, names, owners, &ps)
 	}
 	return ps
+}
+
+// validateTenant checks tenancy.tenants[i]; names and owners carry what
+// the tenants before it declared (names and namespaces), for duplicates.
+func (c Config) validateTenant(i int, names, owners map[string]int, ps *problem.List) {
+	t := c.Tenants[i]
+	path := fmt.Sprintf("tenancy.tenants[%d]", i)
+	switch {
+	case t.Name == "":
+		ps.Add(path+".name", "is missing", "give the tenant a short lowercase name such as \"payments\"")
+	case !tenantNameRE.MatchString(t.Name) || len(t.Name) > 63:
+		ps.Add(path+".name", fmt.Sprintf("%q is not a valid tenant name", t.Name), "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+	default:
+		if j, dup := names[t.Name]; dup {
+			ps.Add(path+".name", fmt.Sprintf("tenant %q is already defined at tenancy.tenants[%d]", t.Name, j), "merge the two entries or rename one")
+		}
+		names[t.Name] = i
+	}
+	if len(t.Groups) == 0 {
+		ps.Add(path+".groups", "no groups are configured", "list the SSO groups whose members belong to this tenant; without any, nobody can reach it")
+	}
+	for j, g := range t.Groups {
+		if strings.TrimSpace(g) == "" || g != strings.TrimSpace(g) {
+			ps.Add(fmt.Sprintf("%s.groups[%d]", path, j), fmt.Sprintf("group %q is empty or has surrounding spaces", g), "group names are compared exactly; write the name as your identity provider sends it")
+		}
+	}
+	if len(t.Namespaces) == 0 {
+		ps.Add(path+".namespaces", "no namespaces are configured", "list the namespaces this tenant may read, e.g. [team-payments-prod] or [\"team-payments-*\"]")
+	}
+	for j, ns := range t.Namespaces {
+		nsPath := fmt.Sprintf("%s.namespaces[%d]", path, j)
+		if msg, fix := checkNamespace(ns); msg != "" {
+			ps.Add(nsPath, msg, fix)
+			continue
+		}
+		if prev, ok := owners[ns]; ok && c.Tenants[prev].Name != t.Name && clustersOverlap(c.Tenants[prev].Clusters, t.Clusters) {
+			ps.Warn(nsPath, fmt.Sprintf("namespace %q is also granted to tenant %q", ns, c.Tenants[prev].Name), "this is allowed, but both tenants will read it; remove one entry if that is not intended")
+		}
+		owners[ns] = i
+	}
+	for j, cl := range t.Clusters {
+		if msg, fix := checkCluster(cl); msg != "" {
+			ps.Add(fmt.Sprintf("%s.clusters[%d]", path, j), msg, fix)
+		}
+	}
+	if t.LokiOrgID != "" {
+		if msg := checkOrgID(t.LokiOrgID); msg != "" {
+			ps.Add(path+".loki_org_id", msg, "use letters, digits and !-_.*'(), at most 150 characters; leave it out to use the tenant name")
+		}
+	}
+	*ps = append(*ps, t.Limits.Validate(path+".limits")...)
+	if t.DefaultNamespace != "" && (strings.Contains(t.DefaultNamespace, "*") || !slices.Contains(t.Namespaces, t.DefaultNamespace)) {
+		ps.Add(path+".default_namespace", fmt.Sprintf("%q is not one of the tenant's namespaces (globs excluded)", t.DefaultNamespace), "name one of the exact namespaces listed in namespaces, or leave it out to refuse pushed streams without a namespace label")
+	}
+}
+
+// clustersOverlap reports whether two tenants' cluster confinements share
+// a cluster; a tenant without clusters reads them all. The same namespace
+// name in disjoint clusters is two namespaces.
+func clustersOverlap(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // validateClusterLabel checks tenancy.cluster_label. The default is only
