@@ -319,6 +319,30 @@ func BenchmarkAllocateEndToEndTwoClusters(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(ru.Maxrss)/1024, "max-rss-MB") // Linux: KiB
 	b.ReportMetric(backfilled.Seconds(), "backfill-s")
+	logQueryTimes(b, prom.URL, q)
+}
+
+// logQueryTimes runs each of the source's queries alone for the last day
+// of the window (one chunk), untimed by the benchmark, and logs how long
+// Prometheus took: where the source's time goes.
+func logQueryTimes(b *testing.B, base string, q cost.Query) {
+	var parts []string
+	for _, nq := range source.Queries(q.Resolution) {
+		v := url.Values{"query": {nq.PromQL}, "start": {strconv.FormatInt(q.End.Add(-23*time.Hour).Unix(), 10)},
+			"end": {strconv.FormatInt(q.End.Unix(), 10)}, "step": {strconv.FormatInt(int64(q.Resolution/time.Second), 10)}}
+		began := time.Now()
+		resp, err := http.PostForm(base+"/api/v1/query_range", v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s: %s", nq.Name, resp.Status)
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2fs %dKB", nq.Name, time.Since(began).Seconds(), n>>10))
+	}
+	b.Logf("one day's chunk, each query alone: %s", strings.Join(parts, "; "))
 }
 
 // checkFleetResult: every namespace of both clusters is one allocation,
