@@ -147,10 +147,11 @@ test: deps lint
 demo: build demo-prometheus $(LOKI)
 	./$(BIN) demo
 
-## bench: proxy CPU per query_range against prom-label-proxy v0.11.1 and a dashboard replay with the results cache against direct Prometheus (ratios printed); PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus, push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
+## bench: proxy CPU per query_range against prom-label-proxy v0.11.1 and a dashboard replay with the results cache against direct Prometheus (ratios printed); PromQL and LogQL rewrite cost per query, LogQL parse cost per byte (10 KB and 1 MB); the cost allocation core for 10,000 containers on 500 nodes over 720 hours, and end to end (source queries and core) for 7 days of 2 clusters x 50 nodes x 1,000 containers backfilled into a real Prometheus; 50 teams x 20 services of dashboards; rules for 1,000 SLOs; Tollgate's added query_range latency against a real Prometheus, push throughput against a real Loki and remote-write throughput against a real Prometheus, each measured against direct access in the same run
 bench: deps $(PLP)
 	$(GO) test -run '^$$' -bench . -benchmem ./promenforce/ ./logqlenforce/ ./logql/
 	$(GO) test -run '^$$' -bench BenchmarkAllocate -benchmem ./cost/allocation/
+	$(GO) test -run '^$$' -bench BenchmarkAllocateEndToEndTwoClusters -benchtime 1x -timeout 30m ./cost/
 	$(GO) test -run '^$$' -bench BenchmarkGenerate50x20 -benchmem ./dashboards/
 	$(GO) test -run '^$$' -bench 'BenchmarkGenerate1000SLOs|BenchmarkLoad1000SLOs' -benchmem ./slo/rules/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRangeOverhead -benchtime 2000x ./proxy/
