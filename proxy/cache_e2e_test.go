@@ -52,15 +52,7 @@ type rangeAnswer struct {
 func queryRange(t *testing.T, base string, c caller, q string, start, end time.Time, step string, headers ...string) rangeAnswer {
 	t.Helper()
 	ps := url.Values{"query": {q}, "start": {fmt.Sprint(start.Unix())}, "end": {fmt.Sprint(end.Unix())}, "step": {step}}
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/query_range?"+ps.Encode(), nil)
-	hs := append(append([]string(nil), c.headers...), headers...)
-	for i := 0; i+1 < len(hs); i += 2 {
-		req.Header.Set(hs[i], hs[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := c.get(t, http.DefaultClient, base+"/api/v1/query_range?"+ps.Encode(), headers...)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {

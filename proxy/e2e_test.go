@@ -68,6 +68,25 @@ type caller struct {
 	forged  bool
 }
 
+// get sends a GET of rawURL with the caller's headers and more (name,
+// value pairs) through client; the test ends on a transport error.
+func (c caller) get(t *testing.T, client *http.Client, rawURL string, more ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := append(append([]string(nil), c.headers...), more...)
+	for i := 0; i+1 < len(hs); i += 2 {
+		req.Header.Set(hs[i], hs[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 var (
 	payments   = caller{name: "payments", headers: []string{"X-Forwarded-User", "alice", "X-Forwarded-Groups", "team-payments"}}
 	paymentsCI = caller{name: "payments-token", headers: []string{"Authorization", "Bearer " + paymentsBot}}

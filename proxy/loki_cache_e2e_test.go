@@ -18,15 +18,7 @@ import (
 func lokiMatrix(t *testing.T, e *lokiE2E, base string, c caller, q string, start, end time.Time, headers ...string) (map[string][][2]any, string) {
 	t.Helper()
 	ps := url.Values{"query": {q}, "start": {strconv.FormatInt(start.UnixNano(), 10)}, "end": {strconv.FormatInt(end.UnixNano(), 10)}, "step": {"60"}}
-	req, _ := http.NewRequest(http.MethodGet, base+"/loki/api/v1/query_range?"+ps.Encode(), nil)
-	hs := append(append([]string(nil), c.headers...), headers...)
-	for i := 0; i+1 < len(hs); i += 2 {
-		req.Header.Set(hs[i], hs[i+1])
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := c.get(t, e.client, base+"/loki/api/v1/query_range?"+ps.Encode(), headers...)
 	defer resp.Body.Close()
 	var a struct {
 		Data struct {

@@ -134,14 +134,7 @@ type metadataAnswer struct {
 
 func getMetadata(t *testing.T, base string, c caller, path string, ps url.Values) metadataAnswer {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+path+"?"+ps.Encode(), nil)
-	for i := 0; i+1 < len(c.headers); i += 2 {
-		req.Header.Set(c.headers[i], c.headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := c.get(t, http.DefaultClient, base+path+"?"+ps.Encode())
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	var a struct {
