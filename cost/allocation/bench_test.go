@@ -44,18 +44,7 @@ func BenchmarkAllocate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		a := NewAccumulator(start, 0)
-		for _, n := range nodeList {
-			a.AddNode(n)
-		}
-		for _, c := range cs {
-			a.AddContainer(c)
-		}
-		for s := range steps {
-			if err := a.AddStep(start.Add(time.Duration(s)*time.Hour), 1, capacity, samples[s%profiles]); err != nil {
-				b.Fatal(err)
-			}
-		}
+		a := accumulate(b, start, nodeList, cs, steps, time.Hour, 1, capacity, samples)
 		sets, err := a.Allocate(Options{Aggregate: []string{"namespace"}, ShareIdle: true, IdleByNode: true,
 			SharedNamespaces: []string{"ns-0", "ns-1"}, SharedHourlyCost: 10, Meta: meta})
 		if err != nil || len(sets) != 1 || len(sets[0].Allocations) != 198 {
@@ -117,18 +106,7 @@ func benchmarkTwoClusters(b *testing.B, res time.Duration) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		a := NewAccumulator(start, 0)
-		for _, n := range nodeList {
-			a.AddNode(n)
-		}
-		for _, c := range cs {
-			a.AddContainer(c)
-		}
-		for s := range steps {
-			if err := a.AddStep(start.Add(time.Duration(s)*res), hours, capacity, samples[s%profiles]); err != nil {
-				b.Fatal(err)
-			}
-		}
+		a := accumulate(b, start, nodeList, cs, steps, res, hours, capacity, samples)
 		sets, err := a.Allocate(Options{Aggregate: []string{"cluster", "namespace"}, ShareIdle: true,
 			SharedNamespaces: []string{"ns-0"}, SharedHourlyCost: 10, Meta: meta})
 		// 59 receiving namespaces in each of the two clusters.
@@ -140,4 +118,23 @@ func benchmarkTwoClusters(b *testing.B, res time.Duration) {
 		runtime.KeepAlive(a)
 	}
 	b.ReportMetric(float64(peak-min(peak, base))/(1<<20), "heap-MB")
+}
+
+// accumulate builds the benchmarks' accumulator: the nodes and containers,
+// then steps steps of res (each of the given hours), cycling through the
+// sample profiles.
+func accumulate(b *testing.B, start time.Time, nodes []Node, cs []Container, steps int, res time.Duration, hours float64, capacity []NodeSample, samples [][]ContainerSample) *Accumulator {
+	a := NewAccumulator(start, 0)
+	for _, n := range nodes {
+		a.AddNode(n)
+	}
+	for _, c := range cs {
+		a.AddContainer(c)
+	}
+	for s := range steps {
+		if err := a.AddStep(start.Add(time.Duration(s)*res), hours, capacity, samples[s%len(samples)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return a
 }
