@@ -17,14 +17,14 @@ func confine(s *Settings, c *Call) *Error {
 	if e == nil {
 		return nil
 	}
-	m, cl := c.Access.Scope.Matcher(), clusterMatcher(c)
+	ms := tenantMatchers(c)
 	switch q := ps.Get("query"); {
 	case rt.Query == QueryBounded && q != "":
 		if err := e.CheckBounds(q); err != nil {
 			return paramError(e, "query", err)
 		}
 	case rt.Query == QueryOptional && q == "":
-		sel, err := matchAll(e, m, cl)
+		sel, err := matchAll(e, ms)
 		if err != nil {
 			return enforceError(e, err)
 		}
@@ -32,10 +32,7 @@ func confine(s *Settings, c *Call) *Error {
 	case rt.Query == QueryRequired && q == "":
 		return BadData(`parameter "query" is missing`)
 	case rt.Query == QueryRequired || rt.Query == QueryOptional:
-		enforced, err := e.Query(q, m)
-		if err == nil && cl != nil {
-			enforced, err = e.Query(enforced, cl)
-		}
+		enforced, err := each(e.Query, q, ms)
 		if err != nil {
 			return enforceError(e, err)
 		}
@@ -56,20 +53,17 @@ func confineMatch(e Enforcer, c *Call) *Error {
 			}
 		}
 	case MatchConfined:
-		m, cl := c.Access.Scope.Matcher(), clusterMatcher(c)
+		ms := tenantMatchers(c)
 		out := make([]string, 0, max(len(sels), 1))
 		for _, sel := range sels {
-			enforced, err := e.Selector(sel, m)
-			if err == nil && cl != nil {
-				enforced, err = e.Selector(enforced, cl)
-			}
+			enforced, err := each(e.Selector, sel, ms)
 			if err != nil {
 				return enforceError(e, err)
 			}
 			out = append(out, enforced)
 		}
 		if len(out) == 0 {
-			sel, err := matchAll(e, m, cl)
+			sel, err := matchAll(e, ms)
 			if err != nil {
 				return enforceError(e, err)
 			}
@@ -80,25 +74,32 @@ func confineMatch(e Enforcer, c *Call) *Error {
 	return nil
 }
 
-// clusterMatcher is the cluster matcher ANDed after the namespace matcher
-// for tenants confined to clusters, nil for everyone else. The enforcer
-// is applied once per matcher, so each is enforced as strictly as the
-// namespace matcher always was: a selector's own matchers on the label
-// can only narrow it.
-func clusterMatcher(c *Call) *labels.Matcher {
-	if !c.Access.ClusterConfined() {
-		return nil
+// tenantMatchers are the matchers ANDed into every selector of the
+// caller: the namespace matcher, then, for tenants confined to clusters,
+// the cluster matcher. The enforcer is applied once per matcher, so each
+// is enforced as strictly as the namespace matcher always was: a
+// selector's own matchers on the label can only narrow it.
+func tenantMatchers(c *Call) []*labels.Matcher {
+	ms := []*labels.Matcher{c.Access.Scope.Matcher()}
+	if c.Access.ClusterConfined() {
+		ms = append(ms, c.Access.Clusters.Matcher())
 	}
-	return c.Access.Clusters.Matcher()
+	return ms
+}
+
+// each confines q with every matcher in turn.
+func each(confine func(string, *labels.Matcher) (string, error), q string, ms []*labels.Matcher) (string, error) {
+	for _, m := range ms {
+		var err error
+		if q, err = confine(q, m); err != nil {
+			return "", err
+		}
+	}
+	return q, nil
 }
 
 // matchAll is the selector of everything the caller may read: the
-// enforcer's match-all for the namespace matcher, confined to the
-// clusters when there is a cluster matcher.
-func matchAll(e Enforcer, m, cl *labels.Matcher) (string, error) {
-	sel := e.MatchAll(m)
-	if cl == nil {
-		return sel, nil
-	}
-	return e.Selector(sel, cl)
+// enforcer's match-all for the namespace matcher, confined by the others.
+func matchAll(e Enforcer, ms []*labels.Matcher) (string, error) {
+	return each(e.Selector, e.MatchAll(ms[0]), ms[1:])
 }
