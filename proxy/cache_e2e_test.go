@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
@@ -297,9 +296,7 @@ func startGatewayWithRegistry(t *testing.T, yaml string) (string, *prometheus.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(srv)
-	t.Cleanup(gw.Close)
-	return gw.URL, reg
+	return serveGateway(t, srv, cfg), reg
 }
 
 // counter sums a counter's series.

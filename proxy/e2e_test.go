@@ -2,12 +2,12 @@ package proxy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/identity"
 	"github.com/tollgate-dev/tollgate/internal/config"
 	"github.com/tollgate-dev/tollgate/internal/demo/synth"
+	"github.com/tollgate-dev/tollgate/internal/httpserver"
 	"github.com/tollgate-dev/tollgate/internal/testkit/testenv"
 )
 
@@ -149,9 +150,32 @@ func startGateway(tb testing.TB, yaml string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gw := httptest.NewServer(srv)
-	tb.Cleanup(gw.Close)
-	return gw.URL
+	return serveGateway(tb, srv, cfg)
+}
+
+// serveGateway serves h on a loopback port as `tollgate serve` does (the
+// server proxy.http_server names, keep-alives, timeouts, draining) until
+// the test ends, and returns its URL.
+func serveGateway(tb testing.TB, h http.Handler, cfg *config.File) string {
+	tb.Helper()
+	ln, err := httpserver.Listen("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- httpserver.Serve(ctx, httpserver.LimitListener(ln, 1024), h, httpserver.Options{
+			IdleTimeout: time.Duration(cfg.Proxy.IdleTimeout), FastHTTP1: cfg.Proxy.FastHTTP1(),
+		})
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("stopping the gateway: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 // e2eGateway is the isolation suite's configuration; %[1]q is the

@@ -96,6 +96,7 @@ func newServeCmd() *cobra.Command {
 				Logger:         logger,
 				BeforeShutdown: func() { srv.SetReady(false) },
 				IdleTimeout:    time.Duration(cfg.Proxy.IdleTimeout),
+				FastHTTP1:      cfg.Proxy.FastHTTP1(),
 			})
 			stop()
 			if ops != nil {

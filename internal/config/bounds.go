@@ -26,7 +26,19 @@ func (p *Proxy) applyBoundDefaults() {
 	if p.MaxFilteredResponseBytes == 0 {
 		p.MaxFilteredResponseBytes = DefaultMaxFilteredResponse
 	}
+	if p.HTTPServer == "" {
+		p.HTTPServer = HTTPServerFast
+	}
 }
+
+// The values of proxy.http_server.
+const (
+	HTTPServerFast    = "fast"
+	HTTPServerNetHTTP = "net/http"
+)
+
+// FastHTTP1 reports whether the fast server answers on listen.
+func (p Proxy) FastHTTP1() bool { return p.HTTPServer != HTTPServerNetHTTP }
 
 // validateBounds checks the resource bounds of the proxy section.
 func (p *Proxy) validateBounds() problem.List {
@@ -47,6 +59,9 @@ func (p *Proxy) validateBounds() problem.List {
 	}
 	if d := time.Duration(p.BodyReadTimeout); d > 0 && d < time.Second {
 		ps.Add("proxy.body_read_timeout", fmt.Sprintf("%s is shorter than a second", d), "give clients time to send a body, e.g. 30s (the default)")
+	}
+	if p.HTTPServer != "" && p.HTTPServer != HTTPServerFast && p.HTTPServer != HTTPServerNetHTTP {
+		ps.Add("proxy.http_server", fmt.Sprintf("%q is not a server Tollgate has", p.HTTPServer), `write "fast" (the default) or "net/http" (Go's own server for every request)`)
 	}
 	for i, o := range p.AllowedOrigins {
 		u, err := url.Parse(o)

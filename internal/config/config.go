@@ -200,6 +200,10 @@ type Proxy struct {
 	BodyReadTimeout Duration `yaml:"body_read_timeout"`
 	// IdleTimeout closes keep-alive connections idle for longer (default 2m).
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// HTTPServer is what serves listen: "fast" (the default) answers plain
+	// HTTP/1.1 GETs and POSTs itself and gives everything else to Go's
+	// net/http; "net/http" gives it all requests.
+	HTTPServer string `yaml:"http_server"`
 	// AllowedOrigins are the browser origins (scheme://host[:port]) whose
 	// pages may open Loki's live tail websocket. Requests without an Origin
 	// (Grafana's server-side proxy, logcli) and same-host origins are

@@ -74,7 +74,7 @@ func (c *Chargeback) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.servers = append(c.servers, serveInBackground(ctx, ln, signInProxy(target, u), c.logger, nil))
+		c.servers = append(c.servers, serveInBackground(ctx, ln, signInProxy(target, u), httpserver.Options{Logger: c.logger}))
 		c.urls = append(c.urls, "http://"+ln.Addr().String())
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -99,7 +100,10 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return err
 	}
 	g.cfg, g.token, g.addr = cfg, token, ln.Addr().String()
-	g.server = serveInBackground(ctx, ln, srv, g.opts.Logger, func() { srv.SetReady(false) })
+	g.server = serveInBackground(ctx, ln, srv, httpserver.Options{
+		Logger: g.opts.Logger, BeforeShutdown: func() { srv.SetReady(false) },
+		IdleTimeout: time.Duration(cfg.Proxy.IdleTimeout), FastHTTP1: cfg.Proxy.FastHTTP1(),
+	})
 	g.opts.Logger.Info("Tollgate is serving", "listen", g.addr, "prometheus", cfg.Upstreams.Prometheus, "loki", cfg.Upstreams.Loki, "tenants", len(cfg.Tenancy.Tenants))
 	return nil
 }

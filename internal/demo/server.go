@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 
@@ -18,12 +17,12 @@ type background struct {
 	done   chan error
 }
 
-func serveInBackground(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, beforeShutdown func()) *background {
+func serveInBackground(ctx context.Context, ln net.Listener, h http.Handler, opts httpserver.Options) *background {
 	// Keep the values of ctx (trace IDs, loggers) but not its cancellation.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b := &background{cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		b.done <- httpserver.Serve(ctx, ln, h, httpserver.Options{Logger: logger, BeforeShutdown: beforeShutdown})
+		b.done <- httpserver.Serve(ctx, ln, h, opts)
 	}()
 	return b
 }

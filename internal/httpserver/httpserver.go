@@ -37,6 +37,9 @@ type Options struct {
 	BeforeShutdown func()
 	// IdleTimeout closes idle keep-alive connections (default 2m).
 	IdleTimeout time.Duration
+	// FastHTTP1 serves plain HTTP/1.1 GETs and POSTs without net/http's
+	// server (see fastServer), on Linux; net/http serves the rest.
+	FastHTTP1 bool
 }
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
@@ -59,6 +62,9 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts Options) e
 		IdleTimeout:       opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if opts.FastHTTP1 && fastSupported {
+		return serveFast(ctx, ln, srv, opts)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -48,6 +48,10 @@ type limitConn struct {
 	release func()
 }
 
+// NetConn is the connection accepted, for the fast server's writev and
+// its check for departed clients.
+func (c *limitConn) NetConn() net.Conn { return c.Conn }
+
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.release()
