@@ -106,14 +106,16 @@ func (c *conn) serve() {
 // consuming it. A head that does not fit the buffer is returned as
 // malformed (nil, nil), for net/http.
 func (c *conn) readHead() ([]byte, error) {
+	searched := 0 // a head sent a byte at a time is searched once, not once per byte
 	for {
 		b, err := c.br.Peek(c.br.Buffered())
 		if err != nil {
 			return nil, err
 		}
-		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-			return b[:i+4], nil
+		if i := bytes.Index(b[searched:], []byte("\r\n\r\n")); i >= 0 {
+			return b[:searched+i+4], nil
 		}
+		searched = max(len(b)-3, 0)
 		if len(b) == c.br.Size() {
 			return nil, nil
 		}

@@ -4,6 +4,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,8 @@ type Options struct {
 	// FastHTTP1 serves plain HTTP/1.1 GETs and POSTs without net/http's
 	// server (see fastServer), on Linux; net/http serves the rest.
 	FastHTTP1 bool
+
+	headerTimeout time.Duration // tests: shorter than 10 s
 }
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully.
@@ -58,7 +61,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts Options) e
 	logger, beforeShutdown := opts.Logger, opts.BeforeShutdown
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cmp.Or(opts.headerTimeout, 10*time.Second),
 		IdleTimeout:       opts.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

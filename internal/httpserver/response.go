@@ -132,14 +132,17 @@ func (w *response) commit(length *int, next []byte) {
 	if _, ok := h["Date"]; !ok {
 		extra = append(extra, "Date", c.srv.date())
 	}
+	// A handler's Transfer-Encoding or trailers ask for chunks.
 	_, trailers := h["Trailer"]
+	te := h.Get("Transfer-Encoding") != ""
+	chunks := trailers || te
 	allowed := bodyAllowed(w.status)
-	if allowed {
+	if allowed && !te {
 		extra = w.sniff(h, extra, next)
 	}
 	switch {
 	case !allowed || w.declared >= 0:
-	case length != nil && !trailers:
+	case length != nil && !chunks:
 		extra = append(extra, "Content-Length", strconv.Itoa(*length))
 	default:
 		w.chunked = true
