@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/rawsock"
 )
 
 // Phases of a fast connection, which the watchdog reads.
@@ -57,6 +59,7 @@ func newConn(srv *fastServer, nc net.Conn) *conn {
 	if sc, ok := c.io.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
+	c.io = rawsock.Wrap(c.io)
 	c.br = bufio.NewReaderSize(c.io, readBuffer)
 	c.ctx, c.cancel = context.WithCancel(srv.base)
 	c.setPhase(phaseIdle)
@@ -257,10 +260,19 @@ func (c *conn) write(p []byte) error {
 		c.out = append(c.out, p...)
 		return nil
 	}
-	bufs := net.Buffers{c.out, p}
-	_, c.werr = bufs.WriteTo(c.io)
+	if bw, ok := c.io.(buffersWriter); ok {
+		_, c.werr = bw.WriteBuffers(c.out, p)
+	} else {
+		bufs := net.Buffers{c.out, p}
+		_, c.werr = bufs.WriteTo(c.io)
+	}
 	c.out = c.out[:0]
 	return c.werr
+}
+
+// buffersWriter writes several buffers in one system call (rawsock.Conn).
+type buffersWriter interface {
+	WriteBuffers(bufs ...[]byte) (int, error)
 }
 
 // flush writes what the answer holds.

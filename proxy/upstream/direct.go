@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/rawsock"
 )
 
 // direct sends a tenant's confined request to a plain-HTTP backend on a
@@ -107,6 +109,7 @@ func (d *direct) get(ctx context.Context) (c *dconn, reused bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	nc = rawsock.Wrap(nc)
 	limit := &headLimit{Conn: nc, left: -1}
 	return &dconn{nc: nc, limit: limit, br: bufio.NewReaderSize(limit, directReadBuffer), bw: bufio.NewWriterSize(nc, directWriteBuffer)}, false, nil
 }
