@@ -27,16 +27,20 @@ import (
 // Tollgate without a cache, each proxy in its own process, in the same
 // run, and compares the proxies' own CPU time per request (from
 // /proc/PID/stat), latency and throughput. b.N is the requests per target
-// and round; three rounds alternate the targets.
+// and round; three rounds alternate the targets. Tollgate runs twice: with
+// its fast HTTP/1.1 server (the default) and with proxy.http_server:
+// net/http.
 func BenchmarkProxyCPUVersusPromLabelProxy(b *testing.B) {
 	plp := promLabelProxyBinary(b)
 	_, promURL, end := startStack(b, "", "upstreams: {prometheus: %[1]q}\ntenancy: {label: namespace, tenants: [{name: x, groups: [x], namespaces: [x]}]}\nauth: {trusted_headers: {user: U, groups: G, trusted_cidrs: [127.0.0.1/32]}}\n")
 	plpAddr := testenv.FreeAddr(b)
 	plpProc := startProc(b, "prom-label-proxy", plp, "-label", "namespace", "-label-value", "team-payments-prod", "-label-value", "team-payments-staging",
 		"-upstream", promURL, "-insecure-listen-address", plpAddr)
-	tgAddr, tgProc := startTollgate(b, promURL)
+	tgAddr, tgProc := startTollgate(b, promURL, "fast")
+	stdAddr, stdProc := startTollgate(b, promURL, "net/http")
 	waitHTTP(b, "http://"+plpAddr+"/api/v1/query?query=vector(1)")
 	waitHTTP(b, "http://"+tgAddr+"/-/ready")
+	waitHTTP(b, "http://"+stdAddr+"/-/ready")
 
 	q := `sum by (service) (rate(http_requests_total[5m]))`
 	scoped := `sum by (service) (rate(http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}[5m]))`
@@ -47,6 +51,7 @@ func BenchmarkProxyCPUVersusPromLabelProxy(b *testing.B) {
 		{name: "direct", url: promURL + "/api/v1/query_range?" + ps(scoped)},
 		{name: "prom-label-proxy", url: "http://" + plpAddr + "/api/v1/query_range?" + ps(q), proc: plpProc},
 		{name: "tollgate", url: "http://" + tgAddr + "/api/v1/query_range?" + ps(q), proc: tgProc, headers: []string{"U", "bench", "G", "payments"}},
+		{name: "tollgate-nethttp", url: "http://" + stdAddr + "/api/v1/query_range?" + ps(q), proc: stdProc, headers: []string{"U", "bench", "G", "payments"}},
 	}
 	for _, t := range targets {
 		t.load(b, 50) // warm connections
@@ -59,18 +64,19 @@ func BenchmarkProxyCPUVersusPromLabelProxy(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	d, p, g := targets[0], targets[1], targets[2]
+	d, p, g, std := targets[0], targets[1], targets[2], targets[3]
 	for _, t := range targets {
 		b.ReportMetric(t.rps(), t.name+"-req/s")
 		b.ReportMetric(t.pct(.5), t.name+"-p50-ms")
 		b.ReportMetric(t.pct(.99), t.name+"-p99-ms")
 	}
-	for _, t := range []*loadTarget{p, g} {
+	for _, t := range []*loadTarget{p, g, std} {
 		b.ReportMetric(t.cpuPerRequest(), t.name+"-cpu-µs/req")
 		b.ReportMetric(t.pct(.5)-d.pct(.5), t.name+"-added-p50-ms")
 		b.ReportMetric(t.pct(.99)-d.pct(.99), t.name+"-added-p99-ms")
 	}
 	b.ReportMetric(g.cpuPerRequest()/p.cpuPerRequest(), "cpu-ratio-tollgate/plp")
+	b.ReportMetric(std.cpuPerRequest()/p.cpuPerRequest(), "cpu-ratio-tollgate-nethttp/plp")
 }
 
 // promLabelProxyBinary is prom-label-proxy as `make promlabelproxy` builds it.
@@ -86,8 +92,9 @@ func promLabelProxyBinary(b *testing.B) string {
 }
 
 // startTollgate builds bin/tollgate as shipped and serves a tenant of two
-// namespaces in front of promURL, without a cache.
-func startTollgate(b *testing.B, promURL string) (string, *exec.Cmd) {
+// namespaces in front of promURL, without a cache, with the given
+// proxy.http_server.
+func startTollgate(b *testing.B, promURL, server string) (string, *exec.Cmd) {
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "tollgate")
 	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../cmd/tollgate").CombinedOutput(); err != nil {
@@ -100,7 +107,8 @@ tenancy:
   label: namespace
   tenants: [{name: payments, groups: [payments], namespaces: [team-payments-prod, team-payments-staging]}]
 auth: {trusted_headers: {user: U, groups: G, trusted_cidrs: [127.0.0.1/32]}}
-`, addr, promURL)
+proxy: {http_server: %q}
+`, addr, promURL, server)
 	path := filepath.Join(dir, "tollgate.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
