@@ -72,8 +72,37 @@ func exchange(t *testing.T, addr, raw string) (*http.Response, []byte, error) {
 // answer, a client reads the same status, fields, body, framing and
 // connection handling from both servers.
 func TestFastFramesAnswersAsNetHTTP(t *testing.T) {
+	for name, h := range answers() {
+		t.Run(name, func(t *testing.T) {
+			fast, std := both(t, h)
+			const req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
+			fr, fb, ferr := exchange(t, fast, req)
+			nr, nb, nerr := exchange(t, std, req)
+			fr.Header.Del("Date")
+			nr.Header.Del("Date")
+			if fr.StatusCode != nr.StatusCode || fr.Status != nr.Status {
+				t.Errorf("status %q, net/http %q", fr.Status, nr.Status)
+			}
+			if !maps.EqualFunc(fr.Header, nr.Header, slices.Equal) {
+				t.Errorf("fields %q, net/http %q", fr.Header, nr.Header)
+			}
+			if !bytes.Equal(fb, nb) || (ferr == nil) != (nerr == nil) {
+				t.Errorf("body %d bytes (%v), net/http %d (%v)", len(fb), ferr, len(nb), nerr)
+			}
+			if fr.ContentLength != nr.ContentLength || !slices.Equal(fr.TransferEncoding, nr.TransferEncoding) || fr.Close != nr.Close {
+				t.Errorf("length %d %q close %v, net/http %d %q %v", fr.ContentLength, fr.TransferEncoding, fr.Close, nr.ContentLength, nr.TransferEncoding, nr.Close)
+			}
+			if !maps.EqualFunc(fr.Trailer, nr.Trailer, slices.Equal) {
+				t.Errorf("trailers %q, net/http %q", fr.Trailer, nr.Trailer)
+			}
+		})
+	}
+}
+
+// answers are the ways a handler writes an answer, by name.
+func answers() map[string]http.HandlerFunc {
 	big := strings.Repeat("0123456789abcdef", 640) // 10 KiB
-	cases := map[string]http.HandlerFunc{
+	return map[string]http.HandlerFunc{
 		"small without length": func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"success"}`) },
 		"length and type": func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -95,8 +124,10 @@ func TestFastFramesAnswersAsNetHTTP(t *testing.T) {
 			w.(http.Flusher).Flush()
 			_, _ = io.WriteString(w, "b")
 		},
-		"empty":      func(http.ResponseWriter, *http.Request) {},
-		"error json": func(w http.ResponseWriter, _ *http.Request) { http.Error(w, `{"status":"error"}`, http.StatusBadRequest) },
+		"empty": func(http.ResponseWriter, *http.Request) {},
+		"error json": func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, `{"status":"error"}`, http.StatusBadRequest)
+		},
 		"no content": func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusNoContent)
@@ -141,31 +172,6 @@ func TestFastFramesAnswersAsNetHTTP(t *testing.T) {
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler)
 		},
-	}
-	for name, h := range cases {
-		t.Run(name, func(t *testing.T) {
-			fast, std := both(t, h)
-			const req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
-			fr, fb, ferr := exchange(t, fast, req)
-			nr, nb, nerr := exchange(t, std, req)
-			fr.Header.Del("Date")
-			nr.Header.Del("Date")
-			if fr.StatusCode != nr.StatusCode || fr.Status != nr.Status {
-				t.Errorf("status %q, net/http %q", fr.Status, nr.Status)
-			}
-			if !maps.EqualFunc(fr.Header, nr.Header, slices.Equal) {
-				t.Errorf("fields %q, net/http %q", fr.Header, nr.Header)
-			}
-			if !bytes.Equal(fb, nb) || (ferr == nil) != (nerr == nil) {
-				t.Errorf("body %d bytes (%v), net/http %d (%v)", len(fb), ferr, len(nb), nerr)
-			}
-			if fr.ContentLength != nr.ContentLength || !slices.Equal(fr.TransferEncoding, nr.TransferEncoding) || fr.Close != nr.Close {
-				t.Errorf("length %d %q close %v, net/http %d %q %v", fr.ContentLength, fr.TransferEncoding, fr.Close, nr.ContentLength, nr.TransferEncoding, nr.Close)
-			}
-			if !maps.EqualFunc(fr.Trailer, nr.Trailer, slices.Equal) {
-				t.Errorf("trailers %q, net/http %q", fr.Trailer, nr.Trailer)
-			}
-		})
 	}
 }
 
