@@ -80,10 +80,12 @@ func (c *conn) serve() {
 			c.close()
 			return
 		}
+		// since moves before the phase: the watchdog must never see a new
+		// phase with the last one's start.
+		c.since.Store(time.Now().UnixNano())
 		if !c.phase.CompareAndSwap(phaseIdle, phaseHead) {
 			return // closed for idleness or shutdown meanwhile
 		}
-		c.since.Store(time.Now().UnixNano())
 		raw, err := c.readHead()
 		if err != nil {
 			c.close()
@@ -96,12 +98,13 @@ func (c *conn) serve() {
 		}
 		_, _ = c.br.Discard(len(raw))
 		c.setPhase(phaseActive)
-		if !c.serveRequest(h) || c.srv.stopping.Load() || !c.phase.CompareAndSwap(phaseActive, phaseIdle) {
+		keep := c.serveRequest(h)
+		c.served.Store(true)
+		c.since.Store(time.Now().UnixNano())
+		if !keep || c.srv.stopping.Load() || !c.phase.CompareAndSwap(phaseActive, phaseIdle) {
 			c.close()
 			return
 		}
-		c.served.Store(true)
-		c.since.Store(time.Now().UnixNano())
 	}
 }
 
