@@ -177,6 +177,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSilenceConfinement$$' -fuzztime $(FUZZTIME) ./proxy/amproxy/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./internal/resp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHeadAgreesWithNetHTTP$$' -fuzztime $(FUZZTIME) ./internal/httpserver/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeExtent$$' -fuzztime $(FUZZTIME) ./proxy/cache/
 
 ## licenses: the licence of every module linked into bin/tollgate (exit 1 if one is refused)
 licenses:

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,10 @@ func points(raws []json.RawMessage) ([]point, error) {
 		}
 		ps[i] = point{t: t, raw: raw}
 	}
+	// Backends answer in time order; within relies on it.
+	if !slices.IsSortedFunc(ps, byTime) {
+		slices.SortStableFunc(ps, byTime)
+	}
 	return ps, nil
 }
 
@@ -113,11 +118,11 @@ func pointTime(raw json.RawMessage) (int64, error) {
 // builder merges pieces of matrices into one, series by series. Pieces
 // are added in time order and never overlap, so points stay sorted.
 type builder struct {
-	index map[string]*series
+	index map[uint64][]*series // by label hash; a collision lists both
 	out   matrix
 }
 
-func newBuilder() *builder { return &builder{index: map[string]*series{}} }
+func newBuilder() *builder { return &builder{index: map[uint64][]*series{}} }
 
 // add appends the points of m within [lo, hi] that keep(t) accepts.
 func (b *builder) add(m matrix, lo, hi int64, keep func(int64) bool) {
@@ -126,27 +131,48 @@ func (b *builder) add(m matrix, lo, hi int64, keep func(int64) bool) {
 		if len(vs) == 0 && len(hs) == 0 {
 			continue
 		}
-		key := s.labels.String()
-		dst, ok := b.index[key]
-		if !ok {
-			dst = &series{labels: s.labels}
-			b.index[key] = dst
-			b.out = append(b.out, dst)
-		}
+		dst := b.series(s.labels)
 		dst.values = append(dst.values, vs...)
 		dst.histograms = append(dst.histograms, hs...)
 	}
 }
 
+// series is the merged series with these labels, added if new.
+func (b *builder) series(ls labels.Labels) *series {
+	h := ls.Hash()
+	for _, s := range b.index[h] {
+		if labels.Equal(s.labels, ls) {
+			return s
+		}
+	}
+	s := &series{labels: ls}
+	b.index[h] = append(b.index[h], s)
+	b.out = append(b.out, s)
+	return s
+}
+
+// within returns the points of ps, which are in time order, within
+// [lo, hi] that keep accepts: a part of ps itself when keep is nil.
 func within(ps []point, lo, hi int64, keep func(int64) bool) []point {
-	var out []point
+	i, _ := slices.BinarySearchFunc(ps, lo, atTime)
+	j, _ := slices.BinarySearchFunc(ps, hi+1, atTime)
+	if i >= j {
+		return nil
+	}
+	ps = ps[i:j:j]
+	if keep == nil {
+		return ps
+	}
+	out := make([]point, 0, len(ps))
 	for _, p := range ps {
-		if p.t >= lo && p.t <= hi && (keep == nil || keep(p.t)) {
+		if keep(p.t) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
+
+func atTime(p point, t int64) int { return cmp.Compare(p.t, t) }
 
 // matrix returns the merged series, points in time order and series in
 // the order Prometheus sorts a range answer (by labels).
@@ -207,39 +233,4 @@ func encodeAnswer(m matrix) []byte {
 	writeResult(&buf, m)
 	buf.WriteString(`}}`)
 	return buf.Bytes()
-}
-
-// extent is a cached stretch [start, end] of one interval's grid.
-type extent struct {
-	start, end int64
-	m          matrix
-}
-
-type storedExtent struct {
-	Start  int64       `json:"s"`
-	End    int64       `json:"e"`
-	Result []rawSeries `json:"r"`
-}
-
-func encodeExtent(e *extent) []byte {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, `{"s":%d,"e":%d,"r":`, e.start, e.end)
-	writeResult(&buf, e.m)
-	buf.WriteByte('}')
-	return buf.Bytes()
-}
-
-func decodeExtent(b []byte) (*extent, error) {
-	var se storedExtent
-	if err := json.Unmarshal(b, &se); err != nil {
-		return nil, fmt.Errorf("decoding a cached extent: %w", err)
-	}
-	m, err := fromRaw(se.Result)
-	if err != nil {
-		return nil, err
-	}
-	if se.End < se.Start {
-		return nil, fmt.Errorf("cached extent ends (%d) before it starts (%d)", se.End, se.Start)
-	}
-	return &extent{start: se.Start, end: se.End, m: m}, nil
 }

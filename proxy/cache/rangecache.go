@@ -44,7 +44,7 @@ func (c *Cache) servePlan(w http.ResponseWriter, call *proxy.Call, b *proxy.Back
 	cancel()
 	keys := make([]string, len(p.intervals))
 	for i, iv := range p.intervals {
-		keys[i] = key(kindRange, out, call.Params, []string{"start", "end"}, p.q.Step, keyA, keyB, iv.idx)
+		keys[i] = key(extentKind, out, call.Params, []string{"start", "end"}, p.q.Step, keyA, keyB, iv.idx)
 	}
 	ctx := call.Request.Context()
 	exts := make([]*extent, len(keys))
