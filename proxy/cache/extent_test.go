@@ -77,3 +77,20 @@ func FuzzDecodeExtent(f *testing.F) {
 		}
 	})
 }
+
+// TestLabelsAreWrittenAsJSONMarshalWritesThem: the metric of an answer
+// served from the cache is byte for byte json.Marshal's, escapes included.
+func TestLabelsAreWrittenAsJSONMarshalWritesThem(t *testing.T) {
+	for _, ls := range []labels.Labels{
+		labels.EmptyLabels(),
+		labels.FromStrings("namespace", "team-payments-prod", "code", "200"),
+		labels.FromStrings("a", `quote " backslash \ tab 	 <html> & é`, "ctl", "\x01\x7f", "bad", "\xff", "ls", "\u2028"),
+	} {
+		var got bytes.Buffer
+		writeLabels(&got, ls)
+		want, _ := json.Marshal(ls.Map())
+		if got.String() != string(want) {
+			t.Errorf("wrote %s, json.Marshal %s", got.String(), want)
+		}
+	}
+}

@@ -202,14 +202,46 @@ func writeResult(buf *bytes.Buffer, m matrix) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		metric, _ := json.Marshal(s.labels.Map()) // map keys are written sorted, as Prometheus writes labels
 		buf.WriteString(`{"metric":`)
-		buf.Write(metric)
+		writeLabels(buf, s.labels)
 		writePoints(buf, "values", s.values)
 		writePoints(buf, "histograms", s.histograms)
 		buf.WriteByte('}')
 	}
 	buf.WriteByte(']')
+}
+
+// writeLabels writes ls as a JSON object, names in order, as
+// json.Marshal writes a map (and as Prometheus writes a metric).
+func writeLabels(buf *bytes.Buffer, ls labels.Labels) {
+	buf.WriteByte('{')
+	first := true
+	ls.Range(func(l labels.Label) {
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		writeJSONString(buf, l.Name)
+		buf.WriteByte(':')
+		writeJSONString(buf, l.Value)
+	})
+	buf.WriteByte('}')
+}
+
+// writeJSONString writes s quoted as json.Marshal does: plain ASCII as
+// is, anything else (escapes, HTML characters, invalid UTF-8) by
+// json.Marshal itself.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			buf.Write(q)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 func writePoints(buf *bytes.Buffer, name string, ps []point) {
@@ -229,6 +261,7 @@ func writePoints(buf *bytes.Buffer, name string, ps []point) {
 // encodeAnswer writes a successful query_range answer.
 func encodeAnswer(m matrix) []byte {
 	var buf bytes.Buffer
+	buf.Grow(128 + extentSize(m))
 	buf.WriteString(`{"status":"success","data":{"resultType":"matrix","result":`)
 	writeResult(&buf, m)
 	buf.WriteString(`}}`)

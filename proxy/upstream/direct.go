@@ -376,6 +376,47 @@ func (u *Upstream) ProxyConfinedTimeout(w http.ResponseWriter, out *http.Request
 	done = u.copyAnswer(w, out, resp)
 }
 
+// Fetch is Do for an answer Tollgate reads whole itself (the results
+// cache's), sent on the direct path when there is one, where the request's
+// context bounds it. Closing the answer's body after reading it to its end
+// gives the connection back to the pool.
+func (u *Upstream) Fetch(out *http.Request) (*http.Response, error) {
+	if u.direct == nil {
+		return u.Do(out)
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header.Set("User-Agent", "")
+	}
+	resp, c, err := u.direct.roundTrip(out, 0)
+	if err != nil {
+		return nil, directError(out.Context(), err)
+	}
+	resp.Body = &fetchedBody{eofReader: eofReader{r: resp.Body}, d: u.direct, c: c, reuse: !resp.Close}
+	return resp, nil
+}
+
+// fetchedBody is a fetched answer's body: closed, it gives its connection
+// back if read to its end, or closes it.
+type fetchedBody struct {
+	eofReader
+	d      *direct
+	c      *dconn
+	reuse  bool
+	closed bool
+}
+
+func (b *fetchedBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if usable := b.d.release(b.c); usable && b.eof && b.reuse {
+		b.d.put(b.c)
+		return nil
+	}
+	return b.c.nc.Close()
+}
+
 // copyAnswer screens the answer and copies it to w. An answer that fits
 // the copy buffer, almost every one, is written at once with its length,
 // so that the server neither chunks nor writes it in pieces. It reports

@@ -206,3 +206,49 @@ func TestDirectHugeResponseHeadIsRefused(t *testing.T) {
 		t.Fatalf("a 64 KiB header: status %d, body %q; want 200", resp.StatusCode, body)
 	}
 }
+
+// TestFetchReusesConnectionsReadToTheirEnd: answers fetched whole (the
+// results cache's) give their connection back; one closed before its end
+// does not, and the next fetch opens another.
+func TestFetchReusesConnectionsReadToTheirEnd(t *testing.T) {
+	var conns atomic.Int32
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, strings.Repeat("x", 100<<10)+r.URL.Query().Get("q"))
+	}))
+	be.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	be.Start()
+	t.Cleanup(be.Close)
+	base, _ := url.Parse(be.URL)
+	u := upstream.New(upstream.Options{Base: base, Name: "backend", Transport: &http.Transport{MaxIdleConnsPerHost: 4}})
+	fetch := func(q string, whole bool) string {
+		out, err := u.Request(t.Context(), http.MethodGet, "/api/v1/query_range", url.Values{"q": {q}}, http.Header{}, upstream.Forwarded())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := u.Fetch(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if !whole {
+			_, _ = io.ReadFull(resp.Body, make([]byte, 10))
+			return ""
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b[len(b)-1:])
+	}
+	if a, b := fetch("a", true), fetch("b", true); a != "a" || b != "b" || conns.Load() != 1 {
+		t.Errorf("two whole fetches: %q %q on %d connections; want a, b on one", a, b, conns.Load())
+	}
+	fetch("c", false)
+	if d := fetch("d", true); d != "d" || conns.Load() != 2 {
+		t.Errorf("after an answer left unread: %q on %d connections in all; want d, and a second connection", d, conns.Load())
+	}
+}
