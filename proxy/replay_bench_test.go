@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -209,9 +208,7 @@ cache: {backend: memory, max_bytes: %d}
 	if err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
-	b.Cleanup(ts.Close)
-	return ts.URL, prom, reg
+	return serveGateway(b, srv, cfg), prom, reg
 }
 
 func gauge(b *testing.B, reg *prometheus.Registry, name string) float64 {
