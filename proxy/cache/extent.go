@@ -84,18 +84,13 @@ type extentReader struct {
 	err error
 }
 
-func (r *extentReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *extentReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *extentReader) varint() int64 {
-	v, n := binary.Varint(r.b)
+func (r *extentReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one number with read (binary.Uvarint or Varint).
+func readVarint[T int64 | uint64](r *extentReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
 	if n <= 0 {
 		r.fail()
 		return 0
