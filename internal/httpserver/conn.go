@@ -109,8 +109,10 @@ func (c *conn) serve() {
 }
 
 // readHead returns the buffered head up to its blank line, without
-// consuming it. A head that does not fit the buffer is returned as
-// malformed (nil, nil), for net/http.
+// consuming it. A head that does not fit the buffer, or has a line ending
+// in a bare LF (which net/http accepts and the fast server does not, and
+// whose head may never end in CRLF CRLF), is returned as malformed
+// (nil, nil), for net/http.
 func (c *conn) readHead() ([]byte, error) {
 	searched := 0 // a head sent a byte at a time is searched once, not once per byte
 	for {
@@ -118,8 +120,15 @@ func (c *conn) readHead() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i := bytes.Index(b[searched:], []byte("\r\n\r\n")); i >= 0 {
-			return b[:searched+i+4], nil
+		end := bytes.Index(b[searched:], []byte("\r\n\r\n"))
+		if end >= 0 {
+			end += searched + 4
+		}
+		if bareLF(b, searched, end) {
+			return nil, nil
+		}
+		if end >= 0 {
+			return b[:end], nil
 		}
 		searched = max(len(b)-3, 0)
 		if len(b) == c.br.Size() {
@@ -129,6 +138,20 @@ func (c *conn) readHead() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// bareLF reports whether b[from:end] (to its end if end < 0) has an LF
+// without a CR before it.
+func bareLF(b []byte, from, end int) bool {
+	if end < 0 {
+		end = len(b)
+	}
+	for i := from; i < end; i++ {
+		if b[i] == '\n' && (i == 0 || b[i-1] != '\r') {
+			return true
+		}
+	}
+	return false
 }
 
 // handOff gives the connection, its unread bytes first, to net/http.

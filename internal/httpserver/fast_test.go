@@ -498,3 +498,19 @@ func TestFastHeadInPieces(t *testing.T) {
 		t.Errorf("%s; the handler saw %+v", resp.Status, s)
 	}
 }
+
+// TestFastHandsOffBareLFHeads: a head whose lines end in a bare LF, which
+// net/http accepts, is answered at once by net/http, not held until the
+// header timeout waiting for CRLF CRLF.
+func TestFastHandsOffBareLFHeads(t *testing.T) {
+	ch := make(chan seen, 1)
+	addr := serveForTest(t, recordRequests(ch), Options{FastHTTP1: true})
+	start := time.Now()
+	resp, _, _ := exchange(t, addr, "GET /lf HTTP/1.1\nHost: a\n\n")
+	if resp.StatusCode != http.StatusOK || time.Since(start) > 2*time.Second {
+		t.Fatalf("%s after %v", resp.Status, time.Since(start))
+	}
+	if s := <-ch; s.URL != "/lf" {
+		t.Errorf("the handler saw %+v", s)
+	}
+}
