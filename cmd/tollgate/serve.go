@@ -91,7 +91,7 @@ func newServeCmd() *cobra.Command {
 					ops <- err
 				}()
 			}
-			logger.Info("serving", "listen", ln.Addr().String(), "prometheus", cfg.Upstreams.Prometheus, "tenants", len(cfg.Tenancy.Tenants))
+			logger.Info("serving", "listen", ln.Addr().String(), "prometheus", cfg.Upstreams.Prometheus, "tenants", len(cfg.Tenancy.Tenants), "http_server", cfg.Proxy.HTTPServer)
 			err = httpserver.Serve(ctx, httpserver.LimitListener(ln, cfg.MaxConnections), srv, httpserver.Options{
 				Logger:         logger,
 				BeforeShutdown: func() { srv.SetReady(false) },
