@@ -56,7 +56,10 @@ type Options struct {
 }
 
 // Cache is one API's results cache: a proxy.Cacher.
-type Cache struct{ o Options }
+type Cache struct {
+	o       Options
+	flights flights
+}
 
 // New builds a Cache.
 func New(o Options) *Cache {
@@ -165,29 +168,43 @@ func (c *Cache) storeError(op string, err error) {
 
 // fetch asks the backend for sub, a call for part of the range, and
 // returns the body of a 200 answer; false for any other answer, or one
-// over max_item_bytes.
-func (c *Cache) fetch(b *proxy.Backend, sub *proxy.Call) ([]byte, int, bool) {
+// over max_item_bytes. An identical request in progress is joined, not
+// sent again (flights).
+func (c *Cache) fetch(b *proxy.Backend, sub *proxy.Call) ([]byte, bool) {
 	out, cancel, perr := proxy.Outbound(b, sub)
 	if perr != nil {
-		return nil, 0, false
+		return nil, false
 	}
 	defer cancel()
+	k := key(kindFetch, out, sub.Params, nil)
+	body, ok, shared := c.flights.do(out.Context(), k, func() ([]byte, bool) { return c.send(b, out) })
+	if shared {
+		c.o.Metrics.coalesced.WithLabelValues(c.o.API).Inc()
+	}
+	return body, ok
+}
+
+// kindFetch keys backend requests in progress.
+const kindFetch = "fetch"
+
+// send sends out, the request for part of a range.
+func (c *Cache) send(b *proxy.Backend, out *http.Request) ([]byte, bool) {
 	// Identity: the answer is decoded here, and compressing it on the
 	// loopback costs more than it saves.
 	out.Header.Set("Accept-Encoding", "identity")
 	resp, err := b.Upstream.Fetch(out)
 	if err != nil {
-		return nil, 0, false
+		return nil, false
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, false
+		return nil, false
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxItemBytes+1))
 	if err != nil || int64(len(body)) > c.o.MaxItemBytes {
-		return nil, resp.StatusCode, false
+		return nil, false
 	}
-	return body, resp.StatusCode, true
+	return body, true
 }
 
 // fetchMatrices fetches the spans of a range call at once and decodes
@@ -201,7 +218,7 @@ func (c *Cache) fetchMatrices(b *proxy.Backend, call *proxy.Call, gaps []span, w
 		if !whole {
 			sub.Params = c.o.Codec.WithRange(call.Params, g.start, g.end)
 		} // else the range as asked: @ end() names its end
-		body, _, ok := c.fetch(b, &sub)
+		body, ok := c.fetch(b, &sub)
 		if !ok {
 			return
 		}

@@ -14,6 +14,7 @@ type Metrics struct {
 	hits, partial, misses *prometheus.CounterVec
 	stored                *prometheus.CounterVec
 	errors                *prometheus.CounterVec
+	coalesced             *prometheus.CounterVec
 }
 
 // NewMetrics builds the metrics and registers them with reg (nil: not
@@ -28,8 +29,10 @@ func NewMetrics(reg prometheus.Registerer, st store.Store) (*Metrics, error) {
 		misses:  vec("tollgate_cache_misses_total", "Cacheable requests answered without the cache's help, by API and kind.", "api", "kind"),
 		stored:  vec("tollgate_cache_stored_bytes_total", "Bytes written to the cache backend, by API.", "api"),
 		errors:  vec("tollgate_cache_backend_errors_total", "Cache backend operations that failed (the request went on without the cache), by API and backend.", "api", "backend"),
+		coalesced: vec("tollgate_cache_coalesced_fetches_total",
+			"Requests for part of a range answered by an identical request already in progress instead of being sent to the backend, by API.", "api"),
 	}
-	cs := []prometheus.Collector{m.hits, m.partial, m.misses, m.stored, m.errors}
+	cs := []prometheus.Collector{m.hits, m.partial, m.misses, m.stored, m.errors, m.coalesced}
 	if mem, ok := st.(*store.Memory); ok {
 		cs = append(cs, memoryCollectors(mem)...)
 	}
