@@ -61,6 +61,14 @@ func (c *Cache) serveMetadata(w http.ResponseWriter, call *proxy.Call, b *proxy.
 	w.Header().Set(Header, Miss)
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(body)
+	if int64(len(body)) > c.o.MaxItemBytes {
+		// Too large to cache: the rest follows as the backend sends it.
+		// A backend failing midway aborts the answer, so that it is never
+		// taken for a whole one.
+		if _, err := io.Copy(w, resp.Body); err != nil {
+			panic(http.ErrAbortHandler)
+		}
+	}
 	return nil
 }
 
