@@ -357,15 +357,8 @@ func TestCacheMetadataPerScope(t *testing.T) {
 func TestCacheMetadataLargerThanAnItem(t *testing.T) {
 	gw, prom, end := startStack(t, "", cacheYAML, "  max_item_bytes: 300")
 	ps := url.Values{"match[]": {"http_requests_total"}, "start": {fmt.Sprint(end.Add(-time.Hour).Unix())}, "end": {fmt.Sprint(end.Unix())}}
-	series := func(base string, headers ...string) ([]map[string]string, string) {
-		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/series?"+ps.Encode(), nil)
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+	series := func(base string, c caller) ([]map[string]string, string) {
+		resp := c.get(t, http.DefaultClient, base+"/api/v1/series?"+ps.Encode())
 		defer resp.Body.Close()
 		var a struct {
 			Data []map[string]string `json:"data"`
@@ -376,10 +369,10 @@ func TestCacheMetadataLargerThanAnItem(t *testing.T) {
 		return a.Data, resp.Header.Get("X-Tollgate-Cache")
 	}
 	ps.Set("match[]", `http_requests_total{namespace=~"team-payments-prod|team-payments-staging"}`)
-	want, _ := series(prom)
+	want, _ := series(prom, caller{name: "direct"})
 	ps.Set("match[]", "http_requests_total")
 	for range 2 {
-		got, state := series(gw, payments.headers...)
+		got, state := series(gw, payments)
 		if !reflect.DeepEqual(got, want) || state != "miss" || len(want) < 3 {
 			t.Fatalf("%d series (%s), want the backend's %d (miss: over max_item_bytes)", len(got), state, len(want))
 		}
