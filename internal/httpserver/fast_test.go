@@ -163,6 +163,12 @@ func answers() map[string]http.HandlerFunc {
 			_, _ = io.WriteString(w, "x")
 		},
 		"unknown status": func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(599) },
+		"early hints first": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.Header().Set("Content-Length", "2")
+			w.WriteHeader(http.StatusEarlyHints)
+			_, _ = io.WriteString(w, "ok")
+		},
 		"short of its length": func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "10")
 			_, _ = io.WriteString(w, "12345")
@@ -512,5 +518,35 @@ func TestFastHandsOffBareLFHeads(t *testing.T) {
 	}
 	if s := <-ch; s.URL != "/lf" {
 		t.Errorf("the handler saw %+v", s)
+	}
+}
+
+// TestFastInformationalAsNetHTTP: a 1xx answer carries the handler's
+// fields as net/http's does (without Content-Length), before the final one.
+func TestFastInformationalAsNetHTTP(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.Header().Set("Content-Length", "2")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = io.WriteString(w, "ok")
+	})
+	fast, std := both(t, h)
+	first := func(addr string) *http.Response {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	f, n := first(fast), first(std)
+	if f.StatusCode != http.StatusEarlyHints || f.StatusCode != n.StatusCode || !maps.EqualFunc(f.Header, n.Header, slices.Equal) {
+		t.Errorf("%s %q, net/http %s %q", f.Status, f.Header, n.Status, n.Header)
 	}
 }

@@ -69,7 +69,7 @@ func (w *response) WriteHeader(code int) {
 // informational sends a 1xx answer at once; the final one follows.
 func (w *response) informational(code int) {
 	w.c.appendStatus(code)
-	w.c.appendHeader(w.header, nil, nil)
+	w.c.appendHeader(w.header, dropped(w.header, code), nil)
 	w.c.out = append(w.c.out, crlf...)
 	_ = w.c.flush()
 }
