@@ -23,15 +23,7 @@ import (
 // do the same upstream work) and once through Tollgate as a tenant. The
 // reported percentiles compare the two within the same run.
 func BenchmarkQueryRangeOverhead(b *testing.B) {
-	gatewayURL, promURL, end := startStack(b, "", `
-upstreams: {prometheus: %[1]q}
-tenancy:
-  label: namespace
-  tenants:
-    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
-auth:
-  trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-`)
+	gatewayURL, promURL, end := startStack(b, "", "upstreams: {prometheus: %[1]q}\n"+paymentsOnly)
 
 	params := func(q string) string {
 		return url.Values{

@@ -27,19 +27,7 @@ import (
 
 // cacheYAML is a gateway with the results cache; %[1]q is Prometheus's
 // URL and %[2]s the cache section's body.
-const cacheYAML = `
-upstreams: {prometheus: %[1]q}
-tenancy:
-  label: namespace
-  admin_groups: [platform-sre]
-  tenants:
-    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
-    - {name: checkout, groups: [team-checkout], namespaces: ["team-checkout-*"]}
-auth:
-  trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-cache:
-%[2]s
-`
+const cacheYAML = "upstreams: {prometheus: %[1]q}\n" + suiteTenancy + "cache:\n%[2]s\n"
 
 // rangeAnswer is a query_range answer as a user compares it: each series'
 // labels and its points, and where it came from.
@@ -285,18 +273,18 @@ func TestCacheSurvivesRedisKilled(t *testing.T) {
 }
 
 // startGatewayWithRegistry is startGateway with its metrics registered.
-func startGatewayWithRegistry(t *testing.T, yaml string) (string, *prometheus.Registry) {
-	t.Helper()
+func startGatewayWithRegistry(tb testing.TB, yaml string) (string, *prometheus.Registry) {
+	tb.Helper()
 	cfg, _, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
 	srv, err := gateway.FromConfig(cfg, nil, nil, reg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return serveGateway(t, srv, cfg), reg
+	return serveGateway(tb, srv, cfg), reg
 }
 
 // counter sums a counter's series.

@@ -110,11 +110,27 @@ func startStack(tb testing.TB, rules, gatewayYAML string, args ...any) (gateway,
 // startStackFor is startStack with span of data before now.
 func startStackFor(tb testing.TB, span time.Duration, rules, gatewayYAML string, args ...any) (gateway, direct string, end time.Time) {
 	tb.Helper()
-	end = time.Now().Truncate(time.Minute)
-	om := openMetricsOver(tb, synth.Default().Series(), synth.Window{Start: end.Add(-span), End: end, Step: 30 * time.Second}, "")
-	prom := testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om, Rules: rules}).URL
+	prom, end := startPrometheusFor(tb, span, rules)
 	return startGateway(tb, fmt.Sprintf(gatewayYAML, append([]any{prom}, args...)...)), prom, end
 }
+
+// startPrometheusFor is startStackFor's Prometheus alone.
+func startPrometheusFor(tb testing.TB, span time.Duration, rules string) (prom string, end time.Time) {
+	tb.Helper()
+	end = time.Now().Truncate(time.Minute)
+	om := openMetricsOver(tb, synth.Default().Series(), synth.Window{Start: end.Add(-span), End: end, Step: 30 * time.Second}, "")
+	return testenv.StartPrometheus(tb, testenv.PrometheusOptions{OpenMetrics: om, Rules: rules}).URL, end
+}
+
+// paymentsOnly is the tenancy and authentication of the tests that need
+// one tenant: payments, identified by trusted headers from loopback.
+const paymentsOnly = `tenancy:
+  label: namespace
+  tenants:
+    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
+auth:
+  trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
+`
 
 // e2eWindow is the two hours of synthetic data that end at end.
 func e2eWindow(end time.Time) synth.Window {
@@ -180,9 +196,15 @@ func serveGateway(tb testing.TB, h http.Handler, cfg *config.File) string {
 
 // e2eGateway is the isolation suite's configuration; %[1]q is the
 // backend's URL.
-const e2eGateway = `
-upstreams: {prometheus: %[1]q}
-tenancy:
+const e2eGateway = "upstreams: {prometheus: %[1]q}\n" + suiteTenancy + `  tokens:
+    - {name: ci, sha256: %[2]q, groups: [platform-sre]}
+    - {name: payments-bot, sha256: %[3]q, groups: [team-payments]}
+`
+
+// suiteTenancy is the isolation suite's tenants (payments, checkout and
+// platform-sre's admins) and trusted headers from loopback, ending in the
+// auth mapping so that more auth keys may follow.
+const suiteTenancy = `tenancy:
   label: namespace
   admin_groups: [platform-sre]
   tenants:
@@ -190,9 +212,6 @@ tenancy:
     - {name: checkout, groups: [team-checkout], namespaces: ["team-checkout-*"]}
 auth:
   trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-  tokens:
-    - {name: ci, sha256: %[2]q, groups: [platform-sre]}
-    - {name: payments-bot, sha256: %[3]q, groups: [team-payments]}
 `
 
 // gatewayFor starts another Tollgate with the suite's configuration in

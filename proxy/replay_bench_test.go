@@ -16,9 +16,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/tollgate-dev/tollgate/gateway"
-	"github.com/tollgate-dev/tollgate/internal/config"
 )
 
 // replayRequest is one request Grafana sends for a dashboard: a variable's
@@ -185,30 +182,11 @@ func replayOne(b *testing.B, client *http.Client, base string, r replayRequest, 
 // startReplayStack is startStack with the cache and a registry to read
 // its metrics from.
 func startReplayStack(b *testing.B, maxBytes int) (gw, prom string, reg *prometheus.Registry) {
-	var cfgYAML string
 	// Data over the whole window the dashboards show, and the 5 minutes
 	// it moves.
-	_, prom, _ = startStackFor(b, 6*time.Hour+10*time.Minute, "", "upstreams: {prometheus: %[1]q}\ntenancy: {label: namespace, tenants: [{name: x, groups: [x], namespaces: [x]}]}\nauth: {trusted_headers: {user: U, groups: G, trusted_cidrs: [127.0.0.1/32]}}\n")
-	cfgYAML = fmt.Sprintf(`
-upstreams: {prometheus: %q}
-tenancy:
-  label: namespace
-  tenants:
-    - {name: payments, groups: [team-payments], namespaces: [team-payments-prod, team-payments-staging]}
-auth:
-  trusted_headers: {user: X-Forwarded-User, groups: X-Forwarded-Groups, trusted_cidrs: [127.0.0.1/32]}
-cache: {backend: memory, max_bytes: %d}
-`, prom, maxBytes)
-	cfg, _, err := config.Parse("bench.yaml", []byte(cfgYAML))
-	if err != nil {
-		b.Fatal(err)
-	}
-	reg = prometheus.NewRegistry()
-	srv, err := gateway.FromConfig(cfg, nil, nil, reg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return serveGateway(b, srv, cfg), prom, reg
+	prom, _ = startPrometheusFor(b, 6*time.Hour+10*time.Minute, "")
+	gw, reg = startGatewayWithRegistry(b, fmt.Sprintf("upstreams: {prometheus: %q}\n"+paymentsOnly+"cache: {backend: memory, max_bytes: %d}\n", prom, maxBytes))
+	return gw, prom, reg
 }
 
 func gauge(b *testing.B, reg *prometheus.Registry, name string) float64 {

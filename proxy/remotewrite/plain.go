@@ -90,13 +90,7 @@ func plainSample(b []byte) bool {
 // once, not empty, and the writer's; it reports false, having counted
 // nothing, when the general path must decide.
 func (rw *rewriter) plainFinish(fieldRaw []byte, samples int) (bool, error) {
-	var value []byte
-	n := 0
-	for _, l := range rw.labels {
-		if string(l.name) == rw.label {
-			value, n = l.value, n+1
-		}
-	}
+	value, n := rw.labelValue(rw.label)
 	if n != 1 || len(value) == 0 {
 		return false, nil
 	}
@@ -125,12 +119,6 @@ func (rw *rewriter) plainFinish(fieldRaw []byte, samples int) (bool, error) {
 // plainCluster reports whether a confined writer's plain series names one
 // of its clusters exactly once; anything else takes the general path.
 func (rw *rewriter) plainCluster() bool {
-	var value []byte
-	n := 0
-	for _, l := range rw.labels {
-		if string(l.name) == rw.cluster {
-			value, n = l.value, n+1
-		}
-	}
+	value, n := rw.labelValue(rw.cluster)
 	return n == 1 && len(value) > 0 && rw.scope.a.Clusters.Matches(string(value))
 }

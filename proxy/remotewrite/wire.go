@@ -331,17 +331,22 @@ func (rw *rewriter) exemplar(v []byte) error {
 	return nil
 }
 
+// labelValue is the value of the series' label name and how many times
+// the series names it (a series naming it twice is refused by callers).
+func (rw *rewriter) labelValue(name string) (value []byte, n int) {
+	for _, l := range rw.labels {
+		if string(l.name) == name {
+			value, n = l.value, n+1
+		}
+	}
+	return value, n
+}
+
 // finishSeries checks the series' namespace and appends the series to
 // out: its labels, the default namespace in its sorted place if it had
 // none, then its samples, exemplars and histograms.
 func (rw *rewriter) finishSeries() error {
-	var value []byte
-	n := 0
-	for _, l := range rw.labels {
-		if string(l.name) == rw.label {
-			value, n = l.value, n+1
-		}
-	}
+	value, n := rw.labelValue(rw.label)
 	ns := rw.scope.intern(value)
 	if n == 1 && ns == "" {
 		n = 0 // an empty value is no value: the label is dropped below
