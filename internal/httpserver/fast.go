@@ -3,7 +3,6 @@ package httpserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,45 +45,14 @@ type dateStamp struct {
 	date string
 }
 
-// serveFast is Serve with the fast server in front of srv, which gets the
+// newFastServer is the fast server in front of srv, which gets the
 // connections handed off.
-func serveFast(ctx context.Context, ln net.Listener, srv *http.Server, opts Options) error {
-	s := &fastServer{
-		handler: srv.Handler, logger: opts.Logger, base: context.WithoutCancel(ctx),
+func newFastServer(ctx context.Context, addr net.Addr, srv *http.Server, logger *slog.Logger) *fastServer {
+	return &fastServer{
+		handler: srv.Handler, logger: logger, base: context.WithoutCancel(ctx),
 		idleTimeout: srv.IdleTimeout, headerTimeout: srv.ReadHeaderTimeout,
-		handoff: newHandoff(ln.Addr()), conns: map[*conn]struct{}{},
+		handoff: newHandoff(addr), conns: map[*conn]struct{}{},
 	}
-	slowErr := make(chan error, 1)
-	go func() { slowErr <- srv.Serve(s.handoff) }()
-	errc := make(chan error, 1)
-	go func() { errc <- s.accept(ln) }()
-	select {
-	case err := <-errc:
-		_ = srv.Close()
-		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
-	case err := <-slowErr:
-		_ = ln.Close()
-		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	if opts.BeforeShutdown != nil {
-		opts.BeforeShutdown()
-	}
-	s.stopping.Store(true)
-	_ = ln.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
-	defer cancel()
-	drained := make(chan struct{})
-	go func() { s.drain(shutdownCtx); close(drained) }()
-	err := srv.Shutdown(shutdownCtx)
-	<-drained
-	if err != nil {
-		return fmt.Errorf("shutting down %s: %w", ln.Addr(), err)
-	}
-	if err := <-slowErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // accept serves each connection on its own goroutine until ln closes.

@@ -66,25 +66,53 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts Options) e
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// net/http serves ln, or, with the fast server in front, what it
+	// hands off.
+	var front *fastServer
+	slowLn := ln
 	if opts.FastHTTP1 && fastSupported {
-		return serveFast(ctx, ln, srv, opts)
+		front = newFastServer(ctx, ln.Addr(), srv, logger)
+		slowLn = front.handoff
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	slowErr, frontErr := make(chan error, 1), make(chan error, 1)
+	go func() { slowErr <- srv.Serve(slowLn) }()
+	if front != nil {
+		go func() { frontErr <- front.accept(ln) }()
+	}
 	select {
-	case err := <-errc:
+	case err := <-slowErr:
+		_ = ln.Close()
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case err := <-frontErr:
+		_ = srv.Close()
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
 	if beforeShutdown != nil {
 		beforeShutdown()
 	}
+	return drain(ln, srv, front, slowErr)
+}
+
+// drain stops accepting on ln and lets the requests in flight finish,
+// on both servers, for up to ShutdownGrace.
+func drain(ln net.Listener, srv *http.Server, front *fastServer, slowErr <-chan error) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	drained := make(chan struct{})
+	if front == nil {
+		close(drained)
+	} else {
+		front.stopping.Store(true)
+		_ = ln.Close()
+		go func() { front.drain(shutdownCtx); close(drained) }()
+	}
+	err := srv.Shutdown(shutdownCtx)
+	<-drained
+	if err != nil {
 		return fmt.Errorf("shutting down %s: %w", ln.Addr(), err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-slowErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -146,6 +146,17 @@ func (h *headLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// finish ends c's exchange: back to the pool when its answer was read to
+// its end and may be followed by another (whole) and the watchdog left it
+// alone, else closed.
+func (d *direct) finish(c *dconn, whole bool) {
+	if d.release(c) && whole {
+		d.put(c)
+		return
+	}
+	_ = c.nc.Close()
+}
+
 // put keeps a connection whose last answer was read to its end.
 func (d *direct) put(c *dconn) {
 	c.idleSince = time.Now()
@@ -281,6 +292,9 @@ func rewind(out *http.Request) bool {
 // caller releases. A send that fails on a reused connection is retried
 // once on a new one.
 func (d *direct) roundTrip(out *http.Request, timeout time.Duration) (*http.Response, *dconn, error) {
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header.Set("User-Agent", "") // as httputil.ReverseProxy: not Go's
+	}
 	ctx := out.Context()
 	for attempt := 0; ; attempt++ {
 		c, reused, err := d.get(ctx)
@@ -355,9 +369,6 @@ func (u *Upstream) ProxyConfinedTimeout(w http.ResponseWriter, out *http.Request
 		u.ProxyConfined(w, out.WithContext(ctx))
 		return
 	}
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header.Set("User-Agent", "") // as httputil.ReverseProxy: not Go's
-	}
 	resp, c, err := u.direct.roundTrip(out, timeout)
 	if err != nil {
 		u.Error(w, out, directError(out.Context(), err))
@@ -366,13 +377,7 @@ func (u *Upstream) ProxyConfinedTimeout(w http.ResponseWriter, out *http.Request
 	body := &eofReader{r: resp.Body}
 	resp.Body = body
 	done := false
-	defer func() { // also when copyAnswer aborts the answer
-		if usable := u.direct.release(c); done && usable && body.eof && !resp.Close {
-			u.direct.put(c)
-			return
-		}
-		_ = c.nc.Close()
-	}()
+	defer func() { u.direct.finish(c, done && body.eof && !resp.Close) }() // also when copyAnswer aborts the answer
 	done = u.copyAnswer(w, out, resp)
 }
 
@@ -383,9 +388,6 @@ func (u *Upstream) ProxyConfinedTimeout(w http.ResponseWriter, out *http.Request
 func (u *Upstream) Fetch(out *http.Request) (*http.Response, error) {
 	if u.direct == nil {
 		return u.Do(out)
-	}
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header.Set("User-Agent", "")
 	}
 	resp, c, err := u.direct.roundTrip(out, 0)
 	if err != nil {
@@ -406,15 +408,11 @@ type fetchedBody struct {
 }
 
 func (b *fetchedBody) Close() error {
-	if b.closed {
-		return nil
+	if !b.closed {
+		b.closed = true
+		b.d.finish(b.c, b.eof && b.reuse)
 	}
-	b.closed = true
-	if usable := b.d.release(b.c); usable && b.eof && b.reuse {
-		b.d.put(b.c)
-		return nil
-	}
-	return b.c.nc.Close()
+	return nil
 }
 
 // copyAnswer screens the answer and copies it to w. An answer that fits
